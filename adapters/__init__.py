@@ -1,0 +1,1 @@
+"""Implementations of the facade's ports: SQL (classic database, CRM Lite's store) and SOAP."""

@@ -1,0 +1,6 @@
+"""PLACEHOLDER: the classic file store (documents' bytes)."""
+
+
+class LocalFileStore:
+    def __init__(self, root: str) -> None:
+        self.root = root

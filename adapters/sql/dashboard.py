@@ -1,0 +1,8 @@
+"""PLACEHOLDER: to be written (see the area's facade module)."""
+
+from sqlalchemy import Engine
+
+
+class SqlDashboardQueries:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine

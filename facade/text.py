@@ -1,0 +1,133 @@
+"""Normal forms of what people typed: names (folding), phone numbers, organisation numbers.
+
+The search policy (documented in README "Search"): case never matters; the Nordic letters
+å, ä, ö, æ, ø are letters of their own (``å`` finds only ``å``, ``a`` never finds ``å``); every
+other accent is ignored (``e`` finds ``é``, ``é`` finds ``e``, ``u`` finds ``ü``). Whitespace runs
+count as one blank. ``%``, ``_``, ``[`` and ``'`` are plain characters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+NORDIC = frozenset("åäöæø")
+_SPACE = re.compile(r"\s+")
+
+
+def fold(text: str | None) -> str:
+    """Fold ``text`` for matching: lower case, accents removed except on å ä ö æ ø, blanks collapsed."""
+    if not text:
+        return ""
+    out = []
+    for ch in text.lower():
+        if ch in NORDIC or ch.isascii():
+            out.append(ch)
+            continue
+        decomposed = unicodedata.normalize("NFD", ch)
+        base = "".join(c for c in decomposed if not unicodedata.combining(c))
+        out.append(base or ch)
+    folded = "".join(out)
+    # NFD→strip then recompose guards against å written as a + ring (combining): keep it å.
+    folded = unicodedata.normalize("NFC", folded)
+    return _SPACE.sub(" ", folded).strip()
+
+
+def fold_nfc(text: str | None) -> str:
+    """``fold`` after composing combining marks (``a`` + ring → ``å``) so Nordic letters survive."""
+    return fold(unicodedata.normalize("NFC", text or ""))
+
+
+def digits(text: str | None) -> str:
+    """Only the ASCII digits of ``text``."""
+    return "".join(ch for ch in (text or "") if "0" <= ch <= "9")
+
+
+_PHONE_CHARS = re.compile(r"^[\d\s\-+()/.]+$")
+
+
+def looks_like_phone(text: str) -> bool:
+    """True when ``text`` is made of phone characters only and has at least 6 digits."""
+    return bool(_PHONE_CHARS.match(text.strip())) and len(digits(text)) >= 6
+
+
+def phone_key(text: str | None, country_code: str = "46") -> str:
+    """The national significant number of a phone number, for matching any format.
+
+    ``+46 8 123 45 67``, ``08-123 45 67``, ``0046812345 67`` and ``46812345 67`` all give
+    ``81234567``. A number of another country keeps its country code after ``00``
+    (``+47 22 33 44 55`` → ``004722334455``) so it never equals a Swedish one.
+    """
+    raw = (text or "").strip()
+    d = digits(raw)
+    if not d:
+        return ""
+    if raw.startswith("+"):
+        d = "00" + d
+    if d.startswith("00"):
+        if d.startswith("00" + country_code):
+            return d[2 + len(country_code):].lstrip("0")
+        return d
+    if d.startswith("0"):
+        return d.lstrip("0")
+    if d.startswith(country_code) and len(d) >= 9 + len(country_code) - 1:
+        # 46812345 67 written without + or 00 (as some exchanges report it)
+        return d[len(country_code):]
+    return d
+
+
+def format_phone(text: str | None) -> str:
+    """A phone number for display: Swedish numbers as ``08-123 45 67``, others as ``+47 22334455``."""
+    key = phone_key(text)
+    if not key:
+        return (text or "").strip()
+    if key.startswith("00"):
+        return "+" + key[2:]
+    national = "0" + key
+    # Area codes: 08 (Stockholm), 0[1-9]x, 0[1-9]xx; mobile 07x. A simple, readable grouping.
+    if national.startswith("08"):
+        area, rest = national[:2], national[2:]
+    elif national.startswith("07") or national[:3] in {"031", "040", "018", "013", "019", "016", "021"}:
+        area, rest = national[:3], national[3:]
+    else:
+        area, rest = national[:4] if len(national) > 8 else national[:3], national[4:] if len(national) > 8 else national[3:]
+    groups = []
+    while len(rest) > 3:
+        groups.insert(0, rest[-2:])
+        rest = rest[:-2]
+    groups.insert(0, rest)
+    return f"{area}-{' '.join(g for g in groups if g)}"
+
+
+_ORGNO_CHARS = re.compile(r"^[\d\s\-+]+$")
+
+
+def looks_like_orgno(text: str) -> bool:
+    """True when ``text`` has at least 6 digits and only digits, blanks, ``-`` and ``+``."""
+    return bool(_ORGNO_CHARS.match(text.strip())) and len(digits(text)) >= 6
+
+
+def orgno_key(text: str | None) -> str:
+    """Digits of an organisation number; a 12-digit Swedish form drops its century (16/19/20)."""
+    d = digits(text)
+    if len(d) == 12 and d[:2] in ("16", "19", "20"):
+        return d[2:]
+    return d
+
+
+def swedish_sort_key(text: str | None) -> tuple:
+    """Sort key in Swedish order: case-insensitive, Å Ä Ö after Z (Æ as Ä, Ø as Ö, Ü as Y)."""
+    s = (text or "").strip().lower()
+    mapped = []
+    for ch in s:
+        if ch == "å":
+            mapped.append("{")
+        elif ch in "äæ":
+            mapped.append("|")
+        elif ch in "öø":
+            mapped.append("}")
+        elif ch == "ü":
+            mapped.append("y")
+        else:
+            mapped.append(fold(ch) or ch)
+    return ("".join(mapped), s)

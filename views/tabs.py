@@ -1,0 +1,5 @@
+"""PLACEHOLDER: the tabs area's views (to be written)."""
+
+from flask import Blueprint
+
+bp = Blueprint("tabs", __name__)
