@@ -25,6 +25,7 @@ class Services:
     persons: Any = None
     employees: Any = None
     recent: Any = None
+    contacts: Any = None
     emails: Any = None
     documents: Any = None
     calls: Any = None
@@ -47,6 +48,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
     from adapters.files import LocalFileStore
     from adapters.sql.calls import SqlCallQueries
     from adapters.sql.companies import SqlCompanyQueries
+    from adapters.sql.contacts import SqlContactQueries
     from adapters.sql.dashboard import SqlDashboardQueries
     from adapters.sql.documents import SqlDocumentQueries
     from adapters.sql.emails import SqlEmailQueries
@@ -75,6 +77,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         persons=SqlPersonQueries(classic),
         employees=SqlEmployeeQueries(classic),
         recent=SqlRecentViews(state, classic),
+        contacts=SqlContactQueries(classic),
         emails=SqlEmailQueries(classic),
         documents=SqlDocumentQueries(classic, LocalFileStore(settings.file_store)),
         calls=SqlCallQueries(classic),

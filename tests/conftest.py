@@ -13,7 +13,7 @@ from config.settings import Settings
 from config.wiring import build_services
 from views import create_app
 
-from .kit import NOW_UTC, KitDatabase, build_mariadb, build_postgresql, build_sqlite
+from .kit import NOW_UTC, KitDatabase, build_mariadb, build_postgresql, build_sqlite, drop_server_database
 
 
 @pytest.fixture(scope="session")
@@ -32,8 +32,20 @@ def kit_any(request, tmp_path_factory, kit) -> KitDatabase:
         return kit
     if request.param not in _ENGINE_CACHE:
         builder = build_postgresql if request.param == "postgresql" else build_mariadb
-        _ENGINE_CACHE[request.param] = builder(tmp_path_factory.mktemp(f"kit-{request.param}"))
+        db = builder(tmp_path_factory.mktemp(f"kit-{request.param}"))
+        _ENGINE_CACHE[request.param] = db
     return _ENGINE_CACHE[request.param]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_server_databases():
+    """Drop the PostgreSQL/MariaDB kit databases this run made."""
+    yield
+    for db in _ENGINE_CACHE.values():
+        try:
+            drop_server_database(db)
+        except Exception:  # noqa: BLE001 - best effort cleanup
+            pass
 
 
 @pytest.fixture(scope="session")

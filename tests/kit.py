@@ -67,7 +67,23 @@ def build_sqlite(workdir: Path, scale: int = 1, today: date = TODAY) -> KitDatab
 
 
 def _worker_suffix() -> str:
-    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+    # One database per test process: parallel runs (xdist workers, several suites) never collide.
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'm')}_{os.getpid()}"
+
+
+def drop_server_database(db: KitDatabase) -> None:
+    """Drop a PostgreSQL/MariaDB kit database made by this process."""
+    import sqlalchemy as sa
+
+    name = db.load_url.split("?")[0].rsplit("/", 1)[1]
+    admin_url = PG_ADMIN_URL if db.engine_name == "postgresql" else MARIA_ADMIN_URL
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if db.engine_name == "postgresql":
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        else:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+    engine.dispose()
 
 
 def build_postgresql(workdir: Path) -> KitDatabase:
