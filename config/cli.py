@@ -14,10 +14,12 @@ unreachable), 2 usage error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -287,13 +289,21 @@ class SoapSandbox:
             self._stop()
 
 
+def _die_with_parent() -> None:
+    """Linux: the sandbox process gets SIGTERM when ``crm-lite demo`` ends, even if that is killed."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 def start_soap_sandbox(database_url: str, register_csv: str, host: str, port: int, *,
                        separate_process: bool) -> SoapSandbox | None:
     """Start the classic SOAP services and the company lookup (``sandbox.soap.server``) if present.
 
-    ``separate_process``: run ``python -m sandbox.soap.server`` (beside gunicorn, which forks);
-    else ``serve_in_thread``. Returns None (and CRM Lite runs without SOAP) when the sandbox is
-    absent or does not start.
+    ``separate_process``: run the sandbox's own command line in a child process (beside gunicorn,
+    whose workers are forks: no thread of ours should be running then); else ``serve_in_thread``.
+    Returns None (and CRM Lite runs without SOAP) when the sandbox is absent or does not start.
     """
     # ---- hook: the SOAP sandbox (sandbox/soap, built separately) ------------------------------
     try:
@@ -312,7 +322,10 @@ def start_soap_sandbox(database_url: str, register_csv: str, host: str, port: in
     launcher = "import sys; from sandbox.soap.server import main; sys.exit(main(sys.argv[1:]))"
     cmd = [sys.executable, "-c", launcher, "--database-url", database_url, "--register", register_csv,
            "--host", host, "--port", str(port)]
-    proc = subprocess.Popen(cmd, cwd=str(Path(__file__).resolve().parents[1]))
+    on_exec = _die_with_parent if sys.platform.startswith("linux") else None
+    # no threads exist yet (gunicorn has not started), so preexec_fn is safe here
+    proc = subprocess.Popen(cmd, cwd=str(Path(__file__).resolve().parents[1]),
+                            preexec_fn=on_exec)  # noqa: PLW1509
     if not _wait_for_port(host, port, 15) or proc.poll() is not None:
         proc.terminate()
         proc.wait(timeout=5)

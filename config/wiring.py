@@ -63,7 +63,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
     from adapters.sql.users import SqlInstallationRepository, SqlUserRepository
 
     classic = make_engine(settings.database_url, pool_size=settings.pool_size)
-    state = make_engine(settings.state_url, pool_size=settings.pool_size)
+    state = make_engine(settings.state_url, pool_size=settings.pool_size, store=True)
     create_state_schema(state)
     return Services(
         settings=settings,

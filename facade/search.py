@@ -8,7 +8,8 @@ Search policy (README "Search"):
   the folded name. Folding is exactly ``facade.text.fold``: case never matters; the
   Nordic letters å ä ö æ ø are letters of their own (``å`` finds only ``å``, ``a`` never
   finds ``å`` or ``ä``); every other accent is ignored (``e`` finds ``é``, ``u`` finds ``ü``).
-  ``%``, ``_``, ``[``, ``'`` and every other character are plain characters.
+  ``%``, ``_``, ``[``, ``'`` and every other character are plain characters. The query is
+  composed (NFC) first, so ``e`` + combining diaeresis typed on a Mac is ``ë``.
 - **Organisation numbers** in any format: a query of at least 6 digits made only of digits,
   blanks, ``-`` and ``+`` is compared on digits (``orgno_key``: a 12-digit form drops its
   century 16/19/20) and finds the numbers whose digits start with the query's digits
@@ -34,8 +35,12 @@ Suppliers (supplier-only companies), Private customers (``CompanyKind`` 2), Cont
 
 **Ranking** inside a group: exact hit (whole name, whole number, whole e-mail) before a name
 that starts with the query (a number or e-mail that starts with it) before a name where each
-word starts a word, before the rest (infix); then Swedish alphabetical order
-(``swedish_sort_key``), then id.
+query word starts a word (a word starts the name or follows a character that is not a letter
+or digit: blank, ``-``, ``'``, ``_``, …), before the rest (infix); then Swedish alphabetical
+order (``swedish_sort_key``), then id. A company's nick name counts as a name.
+
+**Typeahead**: the best 8 hits over all groups (by rank, then group order), at most 4 per
+group, shown grouped; the results page shows up to 50 hits per group (200 for one group).
 
 Sources: ``tblCompany``, ``tblPerson``, ``tblCompanyPerson``, ``tblUser``, ``tblAddress``
 (the city shown beside a company).

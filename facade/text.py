@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import phonenumbers
+
 NORDIC = frozenset("åäöæø")
 _SPACE = re.compile(r"\s+")
 
@@ -77,26 +79,25 @@ def phone_key(text: str | None, country_code: str = "46") -> str:
 
 
 def format_phone(text: str | None) -> str:
-    """A phone number for display: Swedish numbers as ``08-123 45 67``, others as ``+47 22334455``."""
-    key = phone_key(text)
+    """A phone number for display: Swedish numbers nationally (``08-123 45 67``,
+    ``054-301 74 74``), others internationally (``+47 22 33 44 55``); unparseable text as typed.
+
+    Area codes and grouping come from libphonenumber (the ``phonenumbers`` package).
+    """
+    raw = (text or "").strip()
+    key = phone_key(raw)
     if not key:
-        return (text or "").strip()
-    if key.startswith("00"):
-        return "+" + key[2:]
-    national = "0" + key
-    # Area codes: 08 (Stockholm), 0[1-9]x, 0[1-9]xx; mobile 07x. A simple, readable grouping.
-    if national.startswith("08"):
-        area, rest = national[:2], national[2:]
-    elif national.startswith("07") or national[:3] in {"031", "040", "018", "013", "019", "016", "021"}:
-        area, rest = national[:3], national[3:]
-    else:
-        area, rest = national[:4] if len(national) > 8 else national[:3], national[4:] if len(national) > 8 else national[3:]
-    groups = []
-    while len(rest) > 3:
-        groups.insert(0, rest[-2:])
-        rest = rest[:-2]
-    groups.insert(0, rest)
-    return f"{area}-{' '.join(g for g in groups if g)}"
+        return raw
+    candidate = "+" + key[2:] if key.startswith("00") else "+46" + key
+    try:
+        number = phonenumbers.parse(candidate, "SE")
+    except phonenumbers.NumberParseException:
+        return raw
+    if not phonenumbers.is_possible_number(number):
+        return raw
+    if number.country_code == 46:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 _ORGNO_CHARS = re.compile(r"^[\d\s\-+]+$")

@@ -51,15 +51,16 @@ def kit_copy(kit, tmp_path: Path, *statements: str) -> str:
     return f"sqlite:///{copy}"
 
 
-def wait_until_up(url: str, seconds: float = 45) -> requests.Response:
+def wait_until_up(url: str, seconds: float = 120) -> requests.Response:
+    """GET ``url`` once the server answers (gunicorn accepts before its workers have booted)."""
     deadline = time.monotonic() + seconds
     while True:
         try:
-            return requests.get(url, timeout=2)
-        except requests.ConnectionError:
+            return requests.get(url, timeout=10)
+        except (requests.ConnectionError, requests.Timeout):
             if time.monotonic() > deadline:
                 raise
-            time.sleep(0.2)
+            time.sleep(0.3)
 
 
 def port_open(port: int) -> bool:
@@ -82,10 +83,10 @@ def stop(proc: subprocess.Popen) -> None:
 
 def sign_in_over_http(base: str, login: str) -> requests.Session:
     s = requests.Session()
-    page = s.get(base + "/login", timeout=10).text
+    page = s.get(base + "/login", timeout=30).text
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     r = s.post(base + "/login", data={"login": login, "password": "classic", "csrf_token": token},
-               allow_redirects=False, timeout=10)
+               allow_redirects=False, timeout=30)
     assert r.status_code == 302, r.text
     return s
 
@@ -255,18 +256,20 @@ def _server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def test_demo_serves_the_app_and_the_soap_sandbox_beside_it(tmp_path):
+@pytest.mark.parametrize("server", ["gunicorn", "dev-server"])
+def test_demo_serves_the_app_and_the_soap_sandbox_beside_it(tmp_path, server):
     port, soap_port = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"
+    extra = ["--dev-server"] if server == "dev-server" else ["--workers", "1"]
     log = open(tmp_path / "demo.log", "w+")  # noqa: SIM115 - closed below; a file never fills like a pipe
     proc = subprocess.Popen([*crm_lite_cmd(), "demo", "--port", str(port), "--soap-port", str(soap_port),
-                             "--instance", str(tmp_path / "instance"), "--workers", "1"],
+                             "--instance", str(tmp_path / "instance"), *extra],
                             stdout=log, stderr=subprocess.STDOUT, env=_server_env(tmp_path), cwd=ROOT)
     try:
         assert wait_until_up(base + "/health").json() == {"status": "ok"}
-        assert requests.get(base + "/login", timeout=10).status_code == 200
+        assert requests.get(base + "/login", timeout=30).status_code == 200
         session = sign_in_over_http(base, "anna")
-        page = session.get(base + "/", timeout=20)
+        page = session.get(base + "/", timeout=60)
         assert page.status_code == 200 and "Anna Lindqvist" in page.text
         if (ROOT / "sandbox" / "soap" / "server.py").exists():
             wsdl = requests.get(f"http://127.0.0.1:{soap_port}/Authenticate.asmx?wsdl", timeout=10)
@@ -296,10 +299,10 @@ def test_serve_runs_gunicorn_with_two_workers_sharing_sessions(kit, tmp_path):
                             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     try:
         assert wait_until_up(base + "/health").status_code == 200
-        assert requests.get(base + "/login", timeout=10).status_code == 200
+        assert requests.get(base + "/login", timeout=30).status_code == 200
         session = sign_in_over_http(base, "anna")
         # several requests land on both workers: each must accept the session (one store, one key)
-        assert all(session.get(base + "/", timeout=20).status_code == 200 for _ in range(6))
+        assert all(session.get(base + "/", timeout=60).status_code == 200 for _ in range(6))
         log.seek(0)
         assert "gunicorn" in log.read().lower()
     finally:

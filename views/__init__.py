@@ -46,9 +46,22 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
     errors.init_app(app)
     auth.init_app(app)
 
-    from . import api, classic, companies, dashboard, employees, persons, recent, search, tabs
+    from . import (
+        api,
+        classic,
+        companies,
+        dashboard,
+        employees,
+        exports,
+        persons,
+        recent,
+        search,
+        shortcuts,
+        tabs,
+    )
 
-    for module in (auth, dashboard, search, companies, persons, employees, recent, classic, tabs, api):
+    for module in (auth, dashboard, search, companies, persons, employees, recent, classic, tabs, api,
+                   exports, shortcuts):
         app.register_blueprint(module.bp)
 
     @app.get("/health")

@@ -12,8 +12,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from facade.errors import ClassicUnavailable
 
 
-def make_engine(url: str, *, pool_size: int = 5, read_only: bool = False) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys on and a busy timeout."""
+def make_engine(url: str, *, pool_size: int = 5, store: bool = False) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys on and a busy timeout.
+
+    ``store=True`` marks CRM Lite's own store: a SQLite store runs in WAL mode (fast commits,
+    readers never blocked). The classic database's file mode is never touched.
+    """
     kwargs: dict[str, Any] = {"future": True, "pool_pre_ping": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 15, "check_same_thread": False}
@@ -26,6 +30,9 @@ def make_engine(url: str, *, pool_size: int = 5, read_only: bool = False) -> Eng
         def _sqlite_pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys = ON")
+            if store:
+                cur.execute("PRAGMA journal_mode = WAL")
+                cur.execute("PRAGMA synchronous = NORMAL")
             cur.close()
 
     return engine

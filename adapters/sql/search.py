@@ -6,11 +6,12 @@ The SQL here is a *prefilter*: it returns a superset of what the search policy
 Python. Text matching must not depend on the database's collation, so "contains this folded
 word" is written per engine so that it stays a superset *and* selective:
 
-- SQLite: a deterministic SQL function ``crm_fold`` (= ``fold_nfc``) registered on the
+- SQLite: a deterministic SQL function ``crm_fold`` (= ``fold``) registered on the
   connection: exact.
 - PostgreSQL: a case-sensitive regular expression (``~``) in which every character of the
   word is a bracket expression of all characters that fold to it (``e`` → ``[eEéÉèÈ…]``): exact
-  for NFC text, independent of the database's locale.
+  for text stored composed (NFC, as browsers and the classic client send it), independent of
+  the database's locale.
 - MariaDB/MySQL: ``COLLATE utf8mb4_unicode_ci`` (case- and accent-insensitive; å = a there,
   which only widens the prefilter).
 - SQL Server: ``COLLATE Latin1_General_100_CI_AI`` (the same idea; the installation's
@@ -46,7 +47,7 @@ from facade.search import (
     SearchContext,
     SearchCriteria,
 )
-from facade.text import fold, fold_nfc, swedish_sort_key
+from facade.text import fold, swedish_sort_key
 
 from .engine import classic_connection, like_escape
 from .tables import tblAddress, tblCompany, tblCompanyPerson, tblPerson, tblUser
@@ -63,7 +64,7 @@ CITY_ADDRESS_ORDER = (2, 1, 4, 3)
 @functools.lru_cache(maxsize=50_000)
 def _sqlite_fold(text: str | None) -> str:
     # Cached: typeahead asks for the same names keystroke after keystroke.
-    return fold_nfc(text)
+    return fold(text)
 
 
 @functools.cache

@@ -52,17 +52,19 @@
   }
 
   function addOption(href, build) {
+    // The link itself is the option (a link inside an option would nest interactive roles).
     var li = el("li");
-    li.id = "typeahead-opt-" + options.length;
-    li.setAttribute("role", "option");
-    li.setAttribute("aria-selected", "false");
+    li.setAttribute("role", "presentation");
     var a = el("a");
+    a.id = "typeahead-opt-" + options.length;
+    a.setAttribute("role", "option");
+    a.setAttribute("aria-selected", "false");
     a.href = href;
     a.tabIndex = -1;
     build(a);
     li.appendChild(a);
     list.appendChild(li);
-    options.push(li);
+    options.push(a);
   }
 
   function render(data) {
@@ -137,9 +139,8 @@
     timer = setTimeout(function () { load(q); }, DEBOUNCE_MS);
   }
 
-  function openOption(li) {
-    var a = li && li.querySelector("a");
-    if (a) window.location.assign(a.href);
+  function openOption(a) {
+    if (a && a.href) window.location.assign(a.href);
   }
 
   input.addEventListener("input", schedule);
@@ -171,11 +172,11 @@
   // Keep the focus in the box while clicking the list (no blur before the click lands).
   list.addEventListener("mousedown", function (ev) { ev.preventDefault(); });
   list.addEventListener("click", function (ev) {
-    var li = ev.target.closest ? ev.target.closest('li[role="option"]') : null;
-    if (!li) return;
-    if (ev.target.closest("a") && (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button === 1)) return;
+    var a = ev.target.closest ? ev.target.closest('a[role="option"]') : null;
+    if (!a) return;
+    if (ev.ctrlKey || ev.metaKey || ev.shiftKey || ev.button === 1) return;
     ev.preventDefault();
-    openOption(li);
+    openOption(a);
   });
 
   input.addEventListener("blur", function () { clearTimeout(timer); close(); });

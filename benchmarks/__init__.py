@@ -1,0 +1,1 @@
+"""``make bench``: kit databases at several scales, CRM Lite under gunicorn, one table of timings."""
