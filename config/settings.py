@@ -45,7 +45,7 @@ class Settings:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         """Read ``CRM_LITE_*`` variables; unset ones keep the safe defaults."""
         env = os.environ.get
         secret = env("CRM_LITE_SECRET_KEY") or _instance_secret()
@@ -70,12 +70,13 @@ class Settings:
         )
 
     @classmethod
-    def for_tests(cls, **overrides: object) -> "Settings":
+    def for_tests(cls, **overrides: object) -> Settings:
         """Settings for tests: a random secret; everything else from ``overrides``."""
-        base = cls(secret_key=secrets.token_hex(16), testing=True)
+        # No SOAP services unless a test starts the sandbox and passes its URL.
+        base = cls(secret_key=secrets.token_hex(16), testing=True, classic_soap_url="", lookup_url="")
         return replace(base, **overrides)  # type: ignore[arg-type]
 
-    def with_(self, **overrides: object) -> "Settings":
+    def with_(self, **overrides: object) -> Settings:
         """A copy with some values replaced."""
         return replace(self, **overrides)  # type: ignore[arg-type]
 

@@ -31,6 +31,11 @@ class Services:
     calls: Any = None
     orders: Any = None
     ledger: Any = None
+    classic_auth: Any = None  # SOAP gateways: None when CRM_LITE_CLASSIC_SOAP_URL is empty
+    classic_companies: Any = None
+    classic_invoices: Any = None
+    register_lookup: Any = None
+    classic_sessions: Any = None  # facade.ports_classic.ClassicSessionManager
     classic_engine: Any = None
     state_engine: Any = None
     extra: dict = field(default_factory=dict)
@@ -61,16 +66,31 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
     from adapters.sql.search import SqlSearchQueries
     from adapters.sql.state import SqlSessionStore, create_state_schema
     from adapters.sql.users import SqlInstallationRepository, SqlUserRepository
+    from facade.ports_classic import ClassicSessionManager
 
     classic = make_engine(settings.database_url, pool_size=settings.pool_size)
     state = make_engine(settings.state_url, pool_size=settings.pool_size, store=True)
     create_state_schema(state)
+    clock = clock or SystemClock()
+    sessions = SqlSessionStore(state)
+    soap: dict[str, Any] = {}
+    if settings.classic_soap_url:
+        from adapters.soap import gateways_from_settings
+
+        gateways = gateways_from_settings(settings)
+        soap = {
+            "classic_auth": gateways.auth,
+            "classic_companies": gateways.companies,
+            "classic_invoices": gateways.invoices,
+            "register_lookup": gateways.lookup,
+            "classic_sessions": ClassicSessionManager(gateways.auth, sessions, clock),
+        }
     return Services(
         settings=settings,
-        clock=clock or SystemClock(),
+        clock=clock,
         installation=SqlInstallationRepository(classic),
         users=SqlUserRepository(classic),
-        sessions=SqlSessionStore(state),
+        sessions=sessions,
         dashboard=SqlDashboardQueries(classic),
         search=SqlSearchQueries(classic),
         companies=SqlCompanyQueries(classic),
@@ -85,4 +105,5 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         ledger=SqlLedgerQueries(classic),
         classic_engine=classic,
         state_engine=state,
+        **soap,
     )

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
+from datetime import timedelta
 
-from .errors import Forbidden, NotAuthenticated
+from .errors import ClassicUnavailable, CrmLiteError, Forbidden, NotAuthenticated
+from .i18n import N_
 from .model import CRM_READ, User
-from .ports import UserRepository
+from .ports import Clock, SessionStore, UserRepository
 
 # One message for unknown login, wrong password and inactive user: it must not tell
 # an attacker which logins exist.
-BAD_CREDENTIALS = "Wrong user name or password."
-NO_CRM_RIGHT = "Your classic account has no right to use the CRM (CRM_READ). Ask your administrator."
+BAD_CREDENTIALS = N_("Wrong user name or password.")
+NO_CRM_RIGHT = N_("Your classic account has no right to use the CRM (CRM_READ). Ask your administrator.")
 
 
 def password_matches(salt: str | None, stored_hash: str | None, password: str) -> bool:
@@ -59,12 +62,7 @@ def require(user: User, right: str = CRM_READ) -> None:
 
 # --- sessions -------------------------------------------------------------------------------
 
-import secrets  # noqa: E402
-from datetime import timedelta  # noqa: E402
-
-from .ports import Clock, SessionStore  # noqa: E402
-
-SESSION_EXPIRED = "Your session has expired. Please sign in again."
+SESSION_EXPIRED = N_("Your session has expired. Please sign in again.")
 _TOUCH_EVERY = timedelta(seconds=30)  # don't write the store on every request
 
 
@@ -105,6 +103,46 @@ def resume_session(
     return user
 
 
-def end_session(sid: str, *, sessions: SessionStore) -> None:
-    """Sign out: forget the session."""
-    sessions.delete(session_hash(sid))
+def end_session(sid: str, *, sessions: SessionStore, classic=None) -> None:
+    """Sign out: ``Logout`` in classic (when a classic session is kept), then forget the session."""
+    key = session_hash(sid)
+    if classic is not None:
+        classic.close(key)
+    sessions.delete(key)
+
+
+CLASSIC_DOWN_AT_SIGN_IN = N_(
+    "The classic services could not be reached: you can read everything, but saving changes "
+    "will ask for your password again."
+)
+
+
+def open_session(
+    login: str, password: str, *, users: UserRepository, sessions: SessionStore, clock: Clock, classic=None
+) -> tuple[str, User, list[str]]:
+    """Sign in with classic credentials and open a CRM Lite session; returns (session id, user, notices).
+
+    With the classic services configured (``classic``: a ClassicSessionManager) it also calls
+    ``Authenticate.Login`` and keeps the classic session id server-side; when classic is down the
+    sign-in still succeeds for reading and a notice says so. Raises NotAuthenticated, Forbidden.
+    """
+    user = sign_in(login, password, users=users)
+    sid = start_session(user, sessions=sessions, clock=clock)
+    notices: list[str] = []
+    if classic is not None:
+        try:
+            classic.open(session_hash(sid), login.strip(), password)
+        except (ClassicUnavailable, NotAuthenticated):
+            notices.append(CLASSIC_DOWN_AT_SIGN_IN)
+    return sid, user, notices
+
+
+def keep_classic_alive(sid: str, *, classic=None) -> None:
+    """While the user is active, refresh the classic session (``HasSession``, at most every few
+    minutes); classic being down never breaks a page."""
+    if classic is None:
+        return
+    try:
+        classic.keep_alive(session_hash(sid))
+    except CrmLiteError:
+        pass

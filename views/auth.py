@@ -63,18 +63,23 @@ def login():
     error, status = None, 200
     if form.validate_on_submit():
         svc = services()
+        old = session.get("sid")
         try:
-            user = auth_uc.sign_in(form.login.data, form.password.data, users=svc.users)
+            sid, _user, notices = auth_uc.open_session(
+                form.login.data, form.password.data, users=svc.users, sessions=svc.sessions,
+                clock=svc.clock, classic=svc.classic_sessions,
+            )
         except NotAuthenticated as exc:
             error, status = _(exc.message), 401
         except Forbidden as exc:
             error, status = _(exc.message), 403
         else:
-            old = session.get("sid")
             if old:
-                auth_uc.end_session(old, sessions=svc.sessions)
+                auth_uc.end_session(old, sessions=svc.sessions, classic=svc.classic_sessions)
             session.clear()
-            session["sid"] = auth_uc.start_session(user, sessions=svc.sessions, clock=svc.clock)
+            session["sid"] = sid
+            for notice in notices:
+                flash(_(notice), "warning")
             return redirect(safe_next(form.next.data, url_for("dashboard.index")))
     elif request.method == "POST":
         error, status = _("Enter your user name and password."), 400
@@ -86,7 +91,8 @@ def logout():
     """Sign out: end the CRM Lite session (POST with CSRF token)."""
     sid = session.get("sid")
     if sid:
-        auth_uc.end_session(sid, sessions=services().sessions)
+        svc = services()
+        auth_uc.end_session(sid, sessions=svc.sessions, classic=svc.classic_sessions)
     session.clear()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -137,6 +143,8 @@ def authenticate():
                 sid, sessions=svc.sessions, users=svc.users, clock=svc.clock,
                 idle_minutes=svc.settings.idle_minutes,
             )
+            g.sid = sid
+            auth_uc.keep_classic_alive(sid, classic=svc.classic_sessions)
             return None
         except NotAuthenticated as exc:
             session.clear()

@@ -1,6 +1,9 @@
-"""CRM Lite's own store (never the classic database): sessions and recently viewed records.
+"""CRM Lite's own store (never the classic database): sessions and recently viewed records, the
+change feed's cursors and lease, the search index and the cached dashboard figures.
 
-Created with ``create_all`` on the state URL (SQLite file under ``instance/`` by default).
+Created with ``create_all`` on the state URL (SQLite file under ``instance/`` by default). The
+search index's engine-specific parts (SQLite FTS5 tables, PostgreSQL ``pg_trgm`` indexes) are
+added by ``adapters.sql.search_index.SqlSearchIndex.ensure_schema`` — in this store only.
 """
 
 from __future__ import annotations
@@ -8,9 +11,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     Engine,
+    Index,
     Integer,
     MetaData,
     String,
@@ -55,6 +60,101 @@ merge_record = Table(
     Column("kept_company_id", Integer, nullable=False, index=True),
     Column("merged_company_id", Integer, nullable=False),
     Column("detail_json", Text, nullable=False),
+)
+
+
+# --- the change feed (facade.changes): one cursor per consumer, one lease for the poller -------
+
+feed_cursor = Table(
+    "feed_cursor",
+    state_metadata,
+    Column("name", String(50), primary_key=True),  # consumer: search_index, figures
+    Column("position_json", Text, nullable=False),  # facade.changes.FeedPosition.to_json()
+    Column("polled_utc", DateTime, nullable=False),
+    Column("rows_applied", BigInteger, nullable=False, default=0),
+)
+
+feed_lease = Table(
+    "feed_lease",
+    state_metadata,
+    Column("name", String(50), primary_key=True),
+    Column("holder", String(200), nullable=False),  # host:pid:thread of the poller
+    Column("expires_utc", DateTime, nullable=False),
+)
+
+# --- the cached dashboard figures (facade.figures_cache) --------------------------------------
+
+figures_cache = Table(
+    "figures_cache",
+    state_metadata,
+    Column("key", String(100), primary_key=True),  # e.g. sales_by_seller:2025-06 (local month)
+    Column("payload_json", Text, nullable=False),
+    Column("computed_utc", DateTime, nullable=False),
+)
+
+# --- the search index (adapters.sql.search_index): copies of the searchable classic columns, with
+# their normal forms. names: folded names joined by a line feed (no query word holds one);
+# phones/org_digits: the stored numbers without the separators the plain SQL strips; name_len:
+# the characters of the name(s) the plain SQL orders by.
+
+search_company = Table(
+    "search_company",
+    state_metadata,
+    Column("company_id", Integer, primary_key=True, autoincrement=False),
+    Column("name_len", Integer, nullable=False),
+    Column("names", Text, nullable=False),
+    Column("email_fold", Text, nullable=False),
+    Column("org_digits", Text, nullable=False),
+    Column("phones", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("nick_name", Text),
+    Column("org_no", Text),
+    Column("customer_no", Integer),
+    Column("supplier_no", Integer),
+    Column("company_kind", Integer, nullable=False),
+    Column("is_customer", Integer, nullable=False),
+    Column("is_supplier", Integer, nullable=False),
+    Column("phone", Text),
+    Column("email", Text),
+    Column("change_no", Integer),
+    Index("ix_search_company_order", "name_len", "company_id"),
+    Index("ix_search_company_customer_no", "customer_no"),
+    Index("ix_search_company_supplier_no", "supplier_no"),
+)
+
+search_person = Table(
+    "search_person",
+    state_metadata,
+    Column("person_id", Integer, primary_key=True, autoincrement=False),
+    Column("name_len", Integer, nullable=False),
+    Column("names", Text, nullable=False),
+    Column("email_fold", Text, nullable=False),
+    Column("phones", Text, nullable=False),
+    Column("first_name", Text),
+    Column("last_name", Text),
+    Column("job_title", Text),
+    Column("phone", Text),
+    Column("mobile", Text),
+    Column("email", Text),
+    Column("change_no", Integer),
+    Index("ix_search_person_order", "name_len", "person_id"),
+)
+
+search_employee = Table(
+    "search_employee",
+    state_metadata,
+    Column("user_id", Integer, primary_key=True, autoincrement=False),
+    Column("name_len", Integer, nullable=False),
+    Column("names", Text, nullable=False),
+    Column("email_fold", Text, nullable=False),
+    Column("phones", Text, nullable=False),
+    Column("login_name", Text, nullable=False),
+    Column("full_name", Text, nullable=False),
+    Column("title", Text),
+    Column("phone", Text),
+    Column("email", Text),
+    Column("active", Integer, nullable=False),
+    Index("ix_search_employee_order", "name_len", "user_id"),
 )
 
 
