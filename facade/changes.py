@@ -214,7 +214,8 @@ class FeedCursors(Protocol):
 
 
 class ChangeConsumer(Protocol):
-    """Something that keeps a copy of classic data current from the feed."""
+    """Something that keeps a copy of classic data current from the feed. An optional attribute
+    ``auto_start = True`` lets ``follow_changes`` start its cursor (see there)."""
 
     name: str
     tables: tuple[str, ...]
@@ -264,7 +265,8 @@ def follow_changes(
     """Poll the feed for every consumer whose last poll is ``interval`` old (all with ``force``),
     apply the changes and advance its cursor — when ``holder`` gets the lease.
 
-    A consumer without a cursor (never built) is skipped. A consumer that fails keeps its old
+    A consumer without a cursor is skipped (never built), unless it has ``auto_start`` set: then
+    its cursor starts at the feed's position now and it is told that everything changed. A consumer that fails keeps its old
     cursor (the same changes come again next time) and its error is in the report; the others
     go on. ``time_zone``: the installation's (``tblSetting`` TimeZone), for the summer-time
     overlap. Raises nothing; a classic outage shows as errors.
@@ -275,11 +277,20 @@ def follow_changes(
         return report
     for consumer in consumers:
         cursor = cursors.load(consumer.name)
-        if cursor is None:
-            continue
-        if not force and now - cursor.polled_utc < interval:
+        if cursor is None and not getattr(consumer, "auto_start", False):
+            continue  # e.g. the search index before ``crm-lite index rebuild``
+        if cursor is not None and not force and now - cursor.polled_utc < interval:
             continue
         try:
+            if cursor is None:
+                # Start here; everything counts as changed once (the consumer recomputes).
+                position = feed.start_position(consumer.tables)
+                written = consumer.apply(ChangeSet(
+                    tuple(TableChanges(t, everything=True) for t in consumer.tables), position))
+                cursors.save(Cursor(consumer.name, position, now, written))
+                report.polled.append(consumer.name)
+                report.rows[consumer.name] = written
+                continue
             widened = overlap_for(overlap, cursor.polled_utc, now, time_zone)
             changes = feed.changes_since(cursor.position, consumer.tables, overlap=widened)
             written = consumer.apply(changes) if not changes.empty else 0
@@ -288,7 +299,7 @@ def follow_changes(
                                  rows_applied=cursor.rows_applied + written))
             report.polled.append(consumer.name)
             report.rows[consumer.name] = written
-        except Exception as exc:  # noqa: BLE001 - one consumer's failure must not stop the others
+        except Exception as exc:  # one consumer's failure must not stop the others
             log.warning("change feed: %s failed: %s", consumer.name, exc, exc_info=True)
             report.errors[consumer.name] = f"{type(exc).__name__}: {exc}"
     return report

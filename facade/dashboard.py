@@ -149,6 +149,17 @@ class DashboardQueries(Protocol):
         ``owner_user_id`` with ``CloseDate`` in [first, last]."""
 
 
+class SharedSales(Protocol):
+    """Sales figures kept apart from the per-user reads (``facade.figures_cache.SharedFigures``)."""
+
+    def sales_by_seller(self, first: date, last: date, month_first: date, month_last: date) -> list[SellerSales]:
+        """As ``DashboardQueries.sales_by_seller`` — the same for everyone, so from a cache."""
+
+    def sales_of_seller(self, user_id: int, first: date, last: date) -> Decimal:
+        """Σ round(NetAmount × ExchangeRate, 2) of the sales credited to ``user_id`` with
+        ``InvoiceDate`` in [first, last], base currency — live (a per-user figure)."""
+
+
 # --- what the page shows --------------------------------------------------------------------
 
 
@@ -209,12 +220,15 @@ class Dashboard:
 # --- the use case ---------------------------------------------------------------------------
 
 
-def get_dashboard(user: User, *, queries: DashboardQueries, installation: Installation, clock: Clock) -> Dashboard:
+def get_dashboard(user: User, *, queries: DashboardQueries, installation: Installation, clock: Clock,
+                  figures: SharedSales | None = None) -> Dashboard:
     """The start page of ``user`` (needs ``CRM_READ``; sales figures need ``ORDER_READ`` too).
 
     "Today", "this month", "this quarter" and "this year" are calendar periods at the
-    installation's local time (``installation.time_zone``) now (``clock``). Raises Forbidden
-    and ClassicUnavailable.
+    installation's local time (``installation.time_zone``) now (``clock``). ``figures``: where the
+    figures that are the same for everyone (top sellers, the company's sales this month) come
+    from — the cache kept by the change feed; None = computed now from ``queries``. The user's own
+    figures are always live. Raises Forbidden and ClassicUnavailable.
     """
     require(user, CRM_READ)
     now = periods.local_now(clock, installation.time_zone)
@@ -241,12 +255,17 @@ def get_dashboard(user: User, *, queries: DashboardQueries, installation: Instal
     top_sellers: tuple[SellerSales, ...] | None = None
     sales_month: SalesSummary | None = None
     if user.can(ORDER_READ):
-        rows = queries.sales_by_seller(this_year.first, this_year.last, this_month.first, this_month.last)
+        shared = figures if figures is not None else queries
+        rows = shared.sales_by_seller(this_year.first, this_year.last, this_month.first, this_month.last)
         top_sellers = _top_sellers(rows, TOP_SELLERS)
+        if figures is None:
+            mine = sum((r.month_total for r in rows if r.user_id == user.user_id), ZERO)
+        else:
+            mine = figures.sales_of_seller(user.user_id, this_month.first, this_month.last)
         sales_month = SalesSummary(
             first=this_month.first,
             last=this_month.last,
-            mine=round_money(sum((r.month_total for r in rows if r.user_id == user.user_id), ZERO)),
+            mine=round_money(mine),
             company=round_money(sum((r.month_total for r in rows), ZERO)),
         )
 

@@ -1,5 +1,6 @@
 """The classic change feed (``facade.changes.ChangeFeed``): polling, and SQL Server Change Tracking.
 
+Store tables (``adapters/sql/state.py``): ``feed_cursor``, ``feed_lease`` (``SqlFeedCursors``).
 Classic tables read (never written): any of ``tblCompany``, ``tblPerson``, ``tblCompanyPerson``,
 ``tblOrder``, ``tblActivity``, ``tblSalesOpp``, ``tblProject``, ``tblWallPost`` (audited: identity,
 ``CreatedAt``, ``ChangedAt``), ``tblUser`` (no audit columns, small: chunk digests) and the
@@ -29,16 +30,40 @@ table is reported as ``everything`` and its consumers copy it again. Choose it w
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, Table, bindparam, column, func, literal_column, or_, select
+from sqlalchemy import (
+    Engine,
+    Table,
+    bindparam,
+    column,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
 
-from facade.changes import AUDITED, IDENTITY, SNAPSHOT, ChangeSet, FeedPosition, TableChanges, TablePosition
+from facade.changes import (
+    AUDITED,
+    IDENTITY,
+    SNAPSHOT,
+    ChangeSet,
+    Cursor,
+    FeedPosition,
+    TableChanges,
+    TablePosition,
+)
 
 from .engine import classic_connection
+from .state import feed_cursor, feed_lease
 from .tables import metadata as classic_metadata
 
 #: Identities per digest chunk of a snapshot table.
@@ -269,3 +294,69 @@ class MssqlChangeTrackingFeed:
                 new_position = new_position.with_table(TablePosition(name, version=current))
         return ChangeSet(tuple(changes), new_position)
 
+
+
+# --- cursors and the lease, in CRM Lite's store ------------------------------------------------------
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+class SqlFeedCursors:
+    """``facade.changes.FeedCursors`` in CRM Lite's store (tables ``feed_cursor``, ``feed_lease``)."""
+
+    def __init__(self, store: Engine) -> None:
+        self.store = store
+
+    def load(self, name: str) -> Cursor | None:
+        """The cursor of consumer ``name``, or None."""
+        with self.store.connect() as conn:
+            row = conn.execute(select(feed_cursor).where(feed_cursor.c.name == name)).first()
+        if row is None:
+            return None
+        return Cursor(name, FeedPosition.from_json(json.loads(row.position_json)),
+                      row.polled_utc.replace(tzinfo=UTC), int(row.rows_applied or 0))
+
+    def save(self, cursor: Cursor) -> None:
+        """Insert or replace the cursor."""
+        values = {"position_json": json.dumps(cursor.position.to_json()),
+                  "polled_utc": _naive_utc(cursor.polled_utc), "rows_applied": cursor.rows_applied}
+        with self.store.begin() as conn:
+            res = conn.execute(update(feed_cursor).where(feed_cursor.c.name == cursor.name).values(**values))
+            if not res.rowcount:
+                conn.execute(insert(feed_cursor).values(name=cursor.name, **values))
+
+    def reset(self, name: str) -> None:
+        """Forget the cursor of ``name``."""
+        with self.store.begin() as conn:
+            conn.execute(delete(feed_cursor).where(feed_cursor.c.name == name))
+
+    def try_lease(self, name: str, holder: str, now_utc: datetime, ttl: timedelta) -> bool:
+        """Take or renew the lease (one conditional UPDATE; the row is created the first time)."""
+        now = _naive_utc(now_utc)
+        until = now + ttl
+        lease = feed_lease.c
+        for _attempt in range(2):
+            with self.store.begin() as conn:
+                res = conn.execute(
+                    update(feed_lease)
+                    .where(lease.name == name, or_(lease.holder == holder, lease.expires_utc < now))
+                    .values(holder=holder, expires_utc=until)
+                )
+                if res.rowcount:
+                    return True
+                if conn.execute(select(lease.name).where(lease.name == name)).first() is not None:
+                    return False
+            try:
+                with self.store.begin() as conn:
+                    conn.execute(insert(feed_lease).values(name=name, holder=holder, expires_utc=until))
+                return True
+            except IntegrityError:  # another worker created it at the same moment: try the update again
+                continue
+        return False
+
+    def release(self, name: str, holder: str) -> None:
+        """Let the lease expire now (when ``holder`` has it)."""
+        with self.store.begin() as conn:
+            conn.execute(delete(feed_lease).where(feed_lease.c.name == name, feed_lease.c.holder == holder))

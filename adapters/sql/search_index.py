@@ -1,0 +1,502 @@
+"""The search index in CRM Lite's own store (``facade.search_index.SearchIndex``).
+
+Classic tables read (never written): ``tblCompany`` (live rows), ``tblPerson`` (live rows),
+``tblUser`` (all). Store tables: ``search_company``, ``search_person``, ``search_employee``
+(``adapters/sql/state.py``) plus, per engine of the *store*:
+
+- SQLite: FTS5 tables ``search_company_fts`` … with the ``trigram`` tokenizer (``case_sensitive 1``:
+  the text is folded already), rowid = the classic id. A phrase of three or more characters
+  matches every text that contains it — infix search on an index.
+- PostgreSQL: ``pg_trgm`` GIN indexes (``gin_trgm_ops``) on the same columns; ``LIKE '%w%'`` uses
+  them for three or more characters. ``CREATE EXTENSION IF NOT EXISTS pg_trgm`` runs in the store
+  database only.
+
+What is stored are the same normal forms the plain SQL prefilter (``adapters/sql/search.py``)
+compares: ``facade.text.fold`` of every name (joined by a line feed, which no query word
+contains), the org number and phone numbers without the separators plain SQL strips, the folded
+e-mail, and the length plain SQL orders by. A query therefore returns exactly plain SQL's
+candidate rows in plain SQL's order; only the way to find them differs:
+
+- every condition has a usable index (words/numbers of three or more characters, or a
+  customer number): count the index hits (at most ``PROBE``); few → read just those rows, sort,
+  take ``limit + 1``; many → walk ``(name_len, id)`` in order and stop after ``limit + 1`` hits
+  (a common word is found within the first few hundred rows);
+- a two-character word: walk ``(name_len, id)`` in order (stops early for common pairs).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.elements import ColumnElement
+
+from facade.changes import ChangeSet, TableChanges
+from facade.search import (
+    SOURCE_COMPANY,
+    SOURCE_EMPLOYEE,
+    SOURCE_PERSON,
+    Candidates,
+    CompanyRow,
+    EmployeeRow,
+    PersonRow,
+    SearchCriteria,
+)
+from facade.search_index import INDEX_NAME, INDEX_TABLES
+from facade.text import fold
+
+from .engine import classic_connection
+from .search import ORGNO_NOISE, PHONE_NOISE
+from .state import search_company, search_employee, search_person, state_metadata
+from .tables import tblCompany, tblPerson, tblUser
+
+log = logging.getLogger(__name__)
+
+#: Rows copied per classic read (keyset pages: no long transaction on the classic database).
+BATCH = 2000
+#: Index hits counted before walking in order is the better plan.
+PROBE = 2000
+#: Ids per ``IN (…)`` when changed rows are read again.
+IN_CHUNK = 500
+
+
+@functools.lru_cache(maxsize=200_000)
+def _fold(value: str | None) -> str:
+    # Cached: first and last names repeat a lot in a rebuild.
+    return fold(value)
+
+
+def _strip(value: str | None, noise: tuple[str, ...]) -> str:
+    """``value`` without the ``noise`` characters, as plain SQL's nested REPLACE gives it."""
+    out = value or ""
+    for ch in noise:
+        out = out.replace(ch, "")
+    return out
+
+
+def _len(value: str | None) -> int:
+    return len(value) if value is not None else 0
+
+
+# --- one source: how it is copied and searched ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """One searchable classic table and its index table."""
+
+    key: str  # facade.search.SOURCE_*
+    classic: Table
+    classic_id: str
+    index: Table
+    index_id: str
+    fts: str
+    fts_columns: tuple[str, ...]  # FTS5 columns (= index columns: names, email_fold, org_digits, phones)
+    live_only: bool  # classic rows with Deleted = 1 are not indexed
+    entry: Callable
+    row: Callable
+
+    @property
+    def id_col(self):
+        return self.index.c[self.index_id]
+
+
+def _company_entry(r) -> dict:
+    return {
+        "company_id": r.CompanyID,
+        "name_len": _len(r.Name),
+        "names": _fold(r.Name) + "\n" + _fold(r.NickName),
+        "email_fold": _fold(r.Email),
+        "org_digits": _strip(r.OrgNo, ORGNO_NOISE),
+        "phones": _strip(r.Phone, PHONE_NOISE),
+        "name": r.Name,
+        "nick_name": r.NickName,
+        "org_no": r.OrgNo,
+        "customer_no": r.CustomerNo,
+        "supplier_no": r.SupplierNo,
+        "company_kind": int(r.CompanyKind or 1),
+        "is_customer": 1 if r.IsCustomer == 1 else 0,
+        "is_supplier": 1 if r.IsSupplier == 1 else 0,
+        "phone": r.Phone,
+        "email": r.Email,
+        "change_no": r.ChangeNo,
+    }
+
+
+def _person_entry(r) -> dict:
+    return {
+        "person_id": r.PersonID,
+        "name_len": _len(r.FirstName) + _len(r.LastName),
+        "names": _fold(r.FirstName) + "\n" + _fold(r.LastName),
+        "email_fold": _fold(r.Email),
+        "phones": _strip(r.Phone, PHONE_NOISE) + "\n" + _strip(r.Mobile, PHONE_NOISE),
+        "first_name": r.FirstName,
+        "last_name": r.LastName,
+        "job_title": r.JobTitle,
+        "phone": r.Phone,
+        "mobile": r.Mobile,
+        "email": r.Email,
+        "change_no": r.ChangeNo,
+    }
+
+
+def _employee_entry(r) -> dict:
+    return {
+        "user_id": r.UserID,
+        "name_len": _len(r.FullName),
+        "names": _fold(r.FullName) + "\n" + _fold(r.LoginName),
+        "email_fold": _fold(r.Email),
+        "phones": _strip(r.Phone, PHONE_NOISE),
+        "login_name": r.LoginName,
+        "full_name": r.FullName,
+        "title": r.Title,
+        "phone": r.Phone,
+        "email": r.Email,
+        "active": 1 if r.Active == 1 else 0,
+    }
+
+
+def _company_row(r) -> CompanyRow:
+    return CompanyRow(r.company_id, r.name, r.nick_name, r.org_no, r.customer_no, r.supplier_no,
+                      int(r.company_kind), r.is_customer == 1, r.is_supplier == 1, r.phone, r.email)
+
+
+def _person_row(r) -> PersonRow:
+    return PersonRow(r.person_id, r.first_name, r.last_name, r.job_title, r.phone, r.mobile, r.email)
+
+
+def _employee_row(r) -> EmployeeRow:
+    return EmployeeRow(r.user_id, r.login_name, r.full_name, r.title, r.phone, r.email, r.active == 1)
+
+
+SOURCES: dict[str, Source] = {
+    SOURCE_COMPANY: Source(SOURCE_COMPANY, tblCompany, "CompanyID", search_company, "company_id",
+                           "search_company_fts", ("names", "email_fold", "org_digits", "phones"), True,
+                           _company_entry, _company_row),
+    SOURCE_PERSON: Source(SOURCE_PERSON, tblPerson, "PersonID", search_person, "person_id",
+                          "search_person_fts", ("names", "email_fold", "phones"), True,
+                          _person_entry, _person_row),
+    SOURCE_EMPLOYEE: Source(SOURCE_EMPLOYEE, tblUser, "UserID", search_employee, "user_id",
+                            "search_employee_fts", ("names", "email_fold", "phones"), False,
+                            _employee_entry, _employee_row),
+}
+SOURCE_OF_TABLE = {"tblCompany": SOURCE_COMPANY, "tblPerson": SOURCE_PERSON, "tblUser": SOURCE_EMPLOYEE}
+
+
+def _fts_phrase(column: str, needle: str) -> str:
+    """An FTS5 query term: ``column : "needle"`` (quotes doubled)."""
+    return f'{column} : "' + needle.replace('"', '""') + '"'
+
+
+def _pg_like(needle: str) -> str:
+    """``%needle%`` with PostgreSQL's default LIKE escape (backslash)."""
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass
+class _Branch:
+    """One OR-branch of the prefilter: its exact SQL condition and how an index can find it.
+
+    ``terms``: (column, needle) pairs that must all occur (each ≥ 3 characters), or None when
+    only walking the table finds it; ``number``: a customer/supplier number looked up by index.
+    """
+
+    exact: ColumnElement[bool]
+    terms: list[tuple[str, str]] | None = None
+    number: int | None = None
+
+
+class SqlSearchIndex:
+    """``facade.search_index.SearchIndex`` on the store engine; copies from the classic engine."""
+
+    name = INDEX_NAME
+    tables = INDEX_TABLES
+
+    def __init__(self, store: Engine, classic: Engine, *, batch: int = BATCH) -> None:
+        self.store = store
+        self.classic = classic
+        self.dialect = store.dialect.name
+        self.batch = batch
+        self._ready: bool | None = None
+        self.last_plan: dict[str, str] = {}
+
+    # -- schema -----------------------------------------------------------------------------------
+
+    def available(self) -> bool:
+        """True when the store can hold the index; creates its engine-specific parts once."""
+        if self._ready is None:
+            self._ready = self._ensure_schema()
+        return self._ready
+
+    def _ensure_schema(self) -> bool:
+        tables = [s.index for s in SOURCES.values()]
+        try:
+            if self.dialect == "sqlite":
+                with self.store.begin() as conn:
+                    state_metadata.create_all(conn, tables=tables)
+                    for s in SOURCES.values():
+                        cols = ", ".join(s.fts_columns)
+                        conn.exec_driver_sql(
+                            f"CREATE VIRTUAL TABLE IF NOT EXISTS {s.fts} USING fts5({cols}, "
+                            "tokenize = 'trigram case_sensitive 1')"
+                        )
+                return True
+            if self.dialect == "postgresql":
+                for attempt in range(2):  # two workers creating the extension at once: one retry
+                    try:
+                        with self.store.begin() as conn:
+                            conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+                            state_metadata.create_all(conn, tables=tables)
+                            for s in SOURCES.values():
+                                for col in s.fts_columns:
+                                    conn.exec_driver_sql(
+                                        f"CREATE INDEX IF NOT EXISTS ix_{s.index.name}_{col}_trgm "
+                                        f"ON {s.index.name} USING gin ({col} gin_trgm_ops)"
+                                    )
+                        return True
+                    except DBAPIError:
+                        if attempt:
+                            raise
+                return True
+        except DBAPIError as exc:
+            log.warning("search index unavailable in the store (%s): %s", self.dialect, exc)
+            return False
+        return False  # another store engine: plain SQL answers
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def _delete(self, conn: Connection, source: Source, ids: list[int] | None) -> None:
+        """Drop index entries of ``ids`` (all entries when None)."""
+        if ids is None:
+            conn.execute(delete(source.index))
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql(f"DELETE FROM {source.fts}")
+            return
+        for i in range(0, len(ids), IN_CHUNK):
+            chunk = ids[i:i + IN_CHUNK]
+            conn.execute(delete(source.index).where(source.id_col.in_(chunk)))
+            if self.dialect == "sqlite":
+                conn.execute(text(f"DELETE FROM {source.fts} WHERE rowid IN :ids").bindparams(
+                    bindparam("ids", expanding=True)), {"ids": chunk})
+
+    def _insert(self, conn: Connection, source: Source, entries: list[dict]) -> None:
+        if not entries:
+            return
+        conn.execute(insert(source.index), entries)
+        if self.dialect == "sqlite":
+            cols = ", ".join(source.fts_columns)
+            marks = ", ".join("?" for _ in source.fts_columns)
+            conn.exec_driver_sql(
+                f"INSERT INTO {source.fts} (rowid, {cols}) VALUES (?, {marks})",
+                [tuple([e[source.index_id]] + [e[c] for c in source.fts_columns]) for e in entries],
+            )
+
+    def _classic_rows(self, source: Source, where) -> list:
+        t = source.classic
+        q = select(t).where(where)
+        with classic_connection(self.classic) as conn:
+            return conn.execute(q).all()
+
+    def _live(self, source: Source, rows: Iterable) -> list:
+        if not source.live_only:
+            return list(rows)
+        return [r for r in rows if r.Deleted == 0]
+
+    def count_classic(self, source: Source) -> int:
+        """Rows the copy of ``source`` will read (for the progress bar)."""
+        t = source.classic
+        q = select(func.count()).select_from(t)
+        if source.live_only:
+            q = q.where(t.c.Deleted == 0)
+        with classic_connection(self.classic) as conn:
+            return int(conn.execute(q).scalar() or 0)
+
+    def rebuild(self, progress: Callable[[int, int], None] | None = None,
+                sources: Iterable[str] | None = None) -> int:
+        """Copy every row of ``sources`` (default all) into the index, replacing what was there."""
+        if not self.available():
+            raise RuntimeError("the store cannot hold the search index")
+        chosen = [SOURCES[k] for k in (sources or SOURCES)]
+        total = sum(self.count_classic(s) for s in chosen)
+        done = 0
+        if progress:
+            progress(0, total)
+        for source in chosen:
+            with self.store.begin() as conn:
+                self._delete(conn, source, None)
+            t = source.classic
+            ident = t.c[source.classic_id]
+            last = 0
+            while True:
+                where = ident > last
+                if source.live_only:
+                    where = and_(where, t.c.Deleted == 0)
+                q = select(t).where(where).order_by(ident).limit(self.batch)
+                with classic_connection(self.classic) as conn:
+                    rows = conn.execute(q).all()
+                if not rows:
+                    break
+                entries = [source.entry(r) for r in rows]
+                with self.store.begin() as conn:
+                    self._insert(conn, source, entries)
+                last = rows[-1]._mapping[source.classic_id]
+                done += len(rows)
+                if progress:
+                    progress(done, max(total, done))
+        if self.dialect == "sqlite":
+            with self.store.begin() as conn:
+                for s in chosen:
+                    conn.exec_driver_sql(f"INSERT INTO {s.fts}({s.fts}) VALUES ('optimize')")
+                conn.exec_driver_sql("ANALYZE")
+        elif self.dialect == "postgresql":
+            with self.store.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                for s in chosen:
+                    conn.exec_driver_sql(f"ANALYZE {s.index.name}")
+        return done
+
+    def apply(self, changes: ChangeSet) -> int:
+        """Re-read the changed classic rows and replace their entries (drop deleted/absent ones)."""
+        written = 0
+        for table, key in SOURCE_OF_TABLE.items():
+            tc: TableChanges = changes.of(table)
+            if tc.empty:
+                continue
+            source = SOURCES[key]
+            if tc.everything:
+                written += self.rebuild(sources=[key])
+                continue
+            ident = source.classic.c[source.classic_id]
+            ids = tc.ids()
+            for i in range(0, len(ids), IN_CHUNK):
+                chunk = ids[i:i + IN_CHUNK]
+                rows = self._live(source, self._classic_rows(source, ident.in_(chunk)))
+                with self.store.begin() as conn:
+                    self._delete(conn, source, chunk)
+                    self._insert(conn, source, [source.entry(r) for r in rows])
+                written += len(chunk)
+            for lo, hi in tc.ranges:
+                rows = self._live(source, self._classic_rows(source, ident.between(lo, hi)))
+                with self.store.begin() as conn:
+                    present = select(source.id_col).where(source.id_col.between(lo, hi))
+                    old = list(conn.execute(present).scalars())
+                    self._delete(conn, source, old)
+                    self._insert(conn, source, [source.entry(r) for r in rows])
+                written += len(rows) + len(old)
+        return written
+
+    def tick(self, now_utc, last_poll_utc) -> int:
+        """The index has no timers."""
+        return 0
+
+    # -- searching --------------------------------------------------------------------------------
+
+    def _contains(self, column, needle: str) -> ColumnElement[bool]:
+        if self.dialect == "postgresql":
+            return func.strpos(column, needle) > 0
+        return func.instr(column, needle) > 0
+
+    def _branches(self, source: Source, criteria: SearchCriteria) -> list[_Branch]:
+        """The OR-branches of plain SQL's prefilter for ``source`` (same conditions, same order)."""
+        c = source.index.c
+        out: list[_Branch] = []
+        if criteria.words:
+            long_words = [w for w in criteria.words if len(w) >= 3]
+            out.append(_Branch(
+                and_(*[self._contains(c.names, w) for w in criteria.words]),
+                [("names", w) for w in long_words] if long_words else None,
+            ))
+        if source.key == SOURCE_COMPANY:
+            if criteria.number is not None:
+                out.append(_Branch(or_(c.customer_no == criteria.number, c.supplier_no == criteria.number),
+                                   number=criteria.number))
+            if criteria.org_key:
+                k = criteria.org_key
+                out.append(_Branch(self._contains(c.org_digits, k), [("org_digits", k)] if len(k) >= 3 else None))
+        if criteria.phone_key:
+            needle = criteria.phone_key.lstrip("0")
+            if needle:
+                out.append(_Branch(self._contains(c.phones, needle),
+                                   [("phones", needle)] if len(needle) >= 3 else None))
+        if criteria.email:
+            e = criteria.email
+            out.append(_Branch(self._contains(c.email_fold, e), [("email_fold", e)] if len(e) >= 3 else None))
+        return out
+
+    def _index_hits(self, source: Source, branches: list[_Branch]):
+        """A SELECT of the ids the index finds for ``branches`` (all have terms or a number)."""
+        c = source.index.c
+        parts = []
+        numbers = [b.number for b in branches if b.number is not None]
+        term_branches = [b.terms for b in branches if b.terms]
+        if self.dialect == "sqlite":
+            if term_branches:
+                expr = " OR ".join("(" + " AND ".join(_fts_phrase(col, n) for col, n in terms) + ")"
+                                   for terms in term_branches)
+                fts = literal_column(source.fts)
+                parts.append(select(literal_column("rowid").label("id"))
+                             .select_from(text(source.fts))
+                             .where(fts.op("MATCH")(expr)))
+        else:
+            if term_branches:
+                likes = [and_(*[c[col].like(_pg_like(n)) for col, n in terms]) for terms in term_branches]
+                parts.append(select(source.id_col.label("id")).where(or_(*likes)))
+        for n in numbers:
+            parts.append(select(source.id_col.label("id")).where(or_(c.customer_no == n, c.supplier_no == n)))
+        return parts
+
+    def _find(self, conn: Connection, source: Source, criteria: SearchCriteria, limit: int) -> list:
+        branches = self._branches(source, criteria)
+        if not branches:
+            return []
+        t = source.index
+        exact = or_(*[b.exact for b in branches])
+        plan = "walk"
+        if all(b.terms or b.number is not None for b in branches):
+            parts = self._index_hits(source, branches)
+            hits = 0
+            if any(b.terms for b in branches):  # the text part comes first in parts
+                probe = select(func.count()).select_from(parts[0].limit(PROBE).subquery())
+                hits = int(conn.execute(probe).scalar() or 0)
+            if hits < PROBE:
+                plan = "index"
+        self.last_plan[source.key] = plan
+        if plan == "walk":
+            q = select(t).where(exact).order_by(t.c.name_len, source.id_col).limit(limit)
+            return conn.execute(q).all()
+        ids = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
+        # Read the (few) hits first, then sort: never let the planner walk the order index instead.
+        found = select(t).where(source.id_col.in_(ids), exact).cte("found")
+        if self.dialect == "postgresql":
+            found = found.prefix_with("MATERIALIZED")
+        q = select(found).order_by(found.c.name_len, found.c[source.index_id]).limit(limit)
+        return conn.execute(q).all()
+
+    def find_candidates(self, criteria: SearchCriteria, sources: frozenset[str]) -> Candidates:
+        """Plain SQL's candidates for ``criteria`` from the index (one read transaction)."""
+        limit = criteria.limit + 1
+        out: dict[str, list] = {}
+        with self.store.connect() as conn:
+            for key in (SOURCE_COMPANY, SOURCE_PERSON, SOURCE_EMPLOYEE):
+                if key in sources:
+                    source = SOURCES[key]
+                    out[key] = [source.row(r) for r in self._find(conn, source, criteria, limit)]
+        return Candidates(out.get(SOURCE_COMPANY, []), out.get(SOURCE_PERSON, []), out.get(SOURCE_EMPLOYEE, []))
