@@ -31,11 +31,14 @@ class Services:
     calls: Any = None
     orders: Any = None
     ledger: Any = None
+    categories: Any = None  # adapters.sql.categories.SqlCategoryStore (tree, owners, direct category writes)
     classic_auth: Any = None  # SOAP gateways: None when CRM_LITE_CLASSIC_SOAP_URL is empty
     classic_companies: Any = None
     classic_invoices: Any = None
     register_lookup: Any = None
     classic_sessions: Any = None  # facade.ports_classic.ClassicSessionManager
+    company_writes: Any = None  # facade.company_edit.CompanyWrites + company_merge.MergeQueries
+    merge_records: Any = None  # facade.company_merge.MergeRecords (CRM Lite's store)
     classic_engine: Any = None
     state_engine: Any = None
     extra: dict = field(default_factory=dict)
@@ -52,7 +55,9 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
     from adapters.clock import SystemClock
     from adapters.files import LocalFileStore
     from adapters.sql.calls import SqlCallQueries
+    from adapters.sql.categories import SqlCategoryStore
     from adapters.sql.companies import SqlCompanyQueries
+    from adapters.sql.company_writes import SqlCompanyWrites
     from adapters.sql.contacts import SqlContactQueries
     from adapters.sql.dashboard import SqlDashboardQueries
     from adapters.sql.documents import SqlDocumentQueries
@@ -60,6 +65,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
     from adapters.sql.employees import SqlEmployeeQueries
     from adapters.sql.engine import make_engine
     from adapters.sql.ledger import SqlLedgerQueries
+    from adapters.sql.merge_records import SqlMergeRecords
     from adapters.sql.orders import SqlOrderQueries
     from adapters.sql.persons import SqlPersonQueries
     from adapters.sql.recent import SqlRecentViews
@@ -103,6 +109,9 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         calls=SqlCallQueries(classic),
         orders=SqlOrderQueries(classic),
         ledger=SqlLedgerQueries(classic),
+        company_writes=SqlCompanyWrites(classic),
+        merge_records=SqlMergeRecords(state),
+        categories=SqlCategoryStore(classic),
         classic_engine=classic,
         state_engine=state,
         **soap,

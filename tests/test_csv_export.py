@@ -182,20 +182,24 @@ def test_export_has_every_page_not_only_the_current_one(clients, kit_sql):
     assert len(got) == n
 
 
-def test_file_name_is_the_list_the_company_and_today_in_rfc6266_form(clients, kit_sql):
+def test_file_name_is_the_list_the_company_and_today_in_rfc6266_form(clients, kit_sql, export_app):
+    from flask_babel import pgettext
+
+    with export_app.test_request_context("/", headers={"Accept-Language": "sv"}):
+        list_name = pgettext("file name", "contacts")  # "kontaktpersoner" in Swedish
     company_id, name = rows(kit_sql, '''SELECT c."CompanyID", c."Name" FROM "tblCompany" c WHERE c."Deleted" = 0
         AND (c."Name" LIKE '%ö%' OR c."Name" LIKE '%ä%' OR c."Name" LIKE '%å%')
         AND EXISTS (SELECT 1 FROM "tblCompanyPerson" cp WHERE cp."CompanyID" = c."CompanyID" AND cp."Deleted" = 0)
         ORDER BY c."CompanyID"''')[0]
-    r = clients["anna"].get(f"/companies/{company_id}/contacts/export.csv")
-    assert r.status_code == 200
+    r = clients["anna"].get(f"/companies/{company_id}/contacts/export.csv", headers={"Accept-Language": "sv"})
+    assert parse(r)
     disposition = r.headers["Content-Disposition"]
     m = re.fullmatch(r'attachment; filename="([ -~]+)"; filename\*=UTF-8\'\'([A-Za-z0-9%._~-]+)', disposition)
     assert m, disposition
     unicode_name = unquote(m.group(2), encoding="utf-8")
     collapsed = " ".join(name.split())
     prefix = unicode_name.removesuffix(f"-{collapsed}-{TODAY.isoformat()}.csv")
-    assert prefix in ("kontakter", "contacts"), unicode_name  # Swedish once translated
+    assert prefix == list_name, unicode_name
     assert m.group(1).isascii() and m.group(1).endswith(f"-{TODAY.isoformat()}.csv")
     assert "ö" not in m.group(1) and "o" in m.group(1).lower()  # accents dropped, not the letters
     assert r.headers["X-Content-Type-Options"] == "nosniff"
@@ -538,3 +542,12 @@ def test_orders_and_ledger_exports_are_the_same_on_every_engine(kit_any, kit, tm
         finally:
             app.extensions["crm_lite"].close()
     assert files[kit_any.engine_name] == files["sqlite"]
+
+
+def test_export_url_of_the_search_page_keeps_the_query_and_kind(export_app):
+    from flask import render_template_string
+
+    with export_app.test_request_context("/search?q=bygg+ab&kind=company&page=2"):
+        assert html.unescape(render_template_string("{{ export_url() }}")) == "/search/export.csv?q=bygg+ab&kind=company"
+    with export_app.test_request_context("/recent"):
+        assert render_template_string("{{ export_url() }}") == "None"

@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
         api,
         classic,
         companies,
+        company_create,
+        company_edit,
         dashboard,
         employees,
         exports,
@@ -61,7 +63,7 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
     )
 
     for module in (auth, dashboard, search, companies, persons, employees, recent, classic, tabs, api,
-                   exports, shortcuts):
+                   exports, shortcuts, company_create, company_edit):
         app.register_blueprint(module.bp)
 
     @app.get("/health")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
-from flask import Blueprint, Response, request, stream_with_context, url_for
+from flask import Blueprint, Response, request, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 from werkzeug.routing import BuildError
@@ -73,10 +73,17 @@ def export_url() -> str | None:
 
 
 def csv_response(rows: Iterable[T], columns: list[Column[T]], file_name: str) -> Response:
-    """Stream ``rows`` as an Excel-ready CSV attachment named ``file_name`` (RFC 6266 ``filename*``)."""
+    """Stream ``rows`` as an Excel-ready CSV attachment named ``file_name`` (RFC 6266 ``filename*``).
+
+    ``columns`` must be built in the request (translated headers and labels); their value functions
+    run while the body is sent, outside the request.
+    """
+    # No stream_with_context: the rows' fetch closures hold the services and the user, and every
+    # translated text is made before this returns, so the stream needs no request context (and
+    # keeps none alive when a client never reads the body).
     chunks = to_excel_csv(rows, columns, yes_no=(_("Yes"), _("No")))
     body: Iterator[bytes] = (chunk.encode("utf-8") for chunk in chunks)
-    response = Response(stream_with_context(body), content_type="text/csv; charset=utf-8")
+    response = Response(body, content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = content_disposition(file_name, ascii_file_name(file_name))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

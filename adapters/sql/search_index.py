@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -35,16 +36,19 @@ from sqlalchemy import (
     Connection,
     Engine,
     Table,
+    Text,
     and_,
     bindparam,
     delete,
     func,
     insert,
+    inspect,
     literal_column,
     or_,
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -64,15 +68,13 @@ from facade.text import fold
 
 from .engine import classic_connection
 from .search import ORGNO_NOISE, PHONE_NOISE
-from .state import search_company, search_employee, search_person, state_metadata
+from .state import feed_cursor, search_company, search_employee, search_person, state_metadata
 from .tables import tblCompany, tblPerson, tblUser
 
 log = logging.getLogger(__name__)
 
 #: Rows copied per classic read (keyset pages: no long transaction on the classic database).
 BATCH = 2000
-#: Index hits counted before walking in order is the better plan.
-PROBE = 2000
 #: Ids per ``IN (…)`` when changed rows are read again.
 IN_CHUNK = 500
 
@@ -95,6 +97,25 @@ def _len(value: str | None) -> int:
     return len(value) if value is not None else 0
 
 
+def gram_token(pair: str) -> str:
+    """The token of a two-character piece: its UTF-8 bytes in hex (always a plain word)."""
+    return pair.encode("utf-8", "surrogatepass").hex()
+
+
+def grams_of(names: str, email: str = "") -> str:
+    """Space-separated tokens of every two-character piece of the folded ``names`` (line-feed
+    separated) and, marked with ``e``, of the folded ``email``; pieces with a blank are left out
+    (a query word has none)."""
+    tokens: dict[str, None] = {}
+    for prefix, value in (("", names), ("e", email)):
+        for part in value.split("\n"):
+            for i in range(len(part) - 1):
+                pair = part[i:i + 2]
+                if " " not in pair:
+                    tokens[prefix + gram_token(pair)] = None
+    return " ".join(tokens)
+
+
 # --- one source: how it is copied and searched ---------------------------------------------------
 
 
@@ -109,6 +130,7 @@ class Source:
     index_id: str
     fts: str
     fts_columns: tuple[str, ...]  # FTS5 columns (= index columns: names, email_fold, org_digits, phones)
+    grams: str  # the SQLite FTS5 table of the "grams" column (unicode61 tokens)
     live_only: bool  # classic rows with Deleted = 1 are not indexed
     entry: Callable
     row: Callable
@@ -118,8 +140,13 @@ class Source:
         return self.index.c[self.index_id]
 
 
+def _with_grams(entry: dict) -> dict:
+    entry["grams"] = grams_of(entry["names"], entry["email_fold"])
+    return entry
+
+
 def _company_entry(r) -> dict:
-    return {
+    return _with_grams({
         "company_id": r.CompanyID,
         "name_len": _len(r.Name),
         "names": _fold(r.Name) + "\n" + _fold(r.NickName),
@@ -137,11 +164,11 @@ def _company_entry(r) -> dict:
         "phone": r.Phone,
         "email": r.Email,
         "change_no": r.ChangeNo,
-    }
+    })
 
 
 def _person_entry(r) -> dict:
-    return {
+    return _with_grams({
         "person_id": r.PersonID,
         "name_len": _len(r.FirstName) + _len(r.LastName),
         "names": _fold(r.FirstName) + "\n" + _fold(r.LastName),
@@ -154,11 +181,11 @@ def _person_entry(r) -> dict:
         "mobile": r.Mobile,
         "email": r.Email,
         "change_no": r.ChangeNo,
-    }
+    })
 
 
 def _employee_entry(r) -> dict:
-    return {
+    return _with_grams({
         "user_id": r.UserID,
         "name_len": _len(r.FullName),
         "names": _fold(r.FullName) + "\n" + _fold(r.LoginName),
@@ -170,7 +197,7 @@ def _employee_entry(r) -> dict:
         "phone": r.Phone,
         "email": r.Email,
         "active": 1 if r.Active == 1 else 0,
-    }
+    })
 
 
 def _company_row(r) -> CompanyRow:
@@ -188,13 +215,13 @@ def _employee_row(r) -> EmployeeRow:
 
 SOURCES: dict[str, Source] = {
     SOURCE_COMPANY: Source(SOURCE_COMPANY, tblCompany, "CompanyID", search_company, "company_id",
-                           "search_company_fts", ("names", "email_fold", "org_digits", "phones"), True,
+                           "search_company_fts", ("names", "email_fold", "org_digits", "phones"), "search_company_grams", True,
                            _company_entry, _company_row),
     SOURCE_PERSON: Source(SOURCE_PERSON, tblPerson, "PersonID", search_person, "person_id",
-                          "search_person_fts", ("names", "email_fold", "phones"), True,
+                          "search_person_fts", ("names", "email_fold", "phones"), "search_person_grams", True,
                           _person_entry, _person_row),
     SOURCE_EMPLOYEE: Source(SOURCE_EMPLOYEE, tblUser, "UserID", search_employee, "user_id",
-                            "search_employee_fts", ("names", "email_fold", "phones"), False,
+                            "search_employee_fts", ("names", "email_fold", "phones"), "search_employee_grams", False,
                             _employee_entry, _employee_row),
 }
 SOURCE_OF_TABLE = {"tblCompany": SOURCE_COMPANY, "tblPerson": SOURCE_PERSON, "tblUser": SOURCE_EMPLOYEE}
@@ -215,8 +242,9 @@ def _pg_like(needle: str) -> str:
 class _Branch:
     """One OR-branch of the prefilter: its exact SQL condition and how an index can find it.
 
-    ``terms``: (column, needle) pairs that must all occur (each ≥ 3 characters), or None when
-    only walking the table finds it; ``number``: a customer/supplier number looked up by index.
+    ``terms``: (column, needle) pairs that must all occur — trigram terms (three or more
+    characters), or ``("grams", token)`` pairs for two-letter words; None when only walking the
+    table finds it. ``number``: a customer/supplier number looked up by index.
     """
 
     exact: ColumnElement[bool]
@@ -236,6 +264,7 @@ class SqlSearchIndex:
         self.dialect = store.dialect.name
         self.batch = batch
         self._ready: bool | None = None
+        self._sizes: dict[str, int] = {}
         self.last_plan: dict[str, str] = {}
 
     # -- schema -----------------------------------------------------------------------------------
@@ -246,9 +275,29 @@ class SqlSearchIndex:
             self._ready = self._ensure_schema()
         return self._ready
 
+    def _drop_outdated(self) -> None:
+        """Drop the index when its tables lack a column this version needs (an older CRM Lite made
+        them); the index is only a copy, and its cursor goes with it (``index rebuild`` again)."""
+        names = set(inspect(self.store).get_table_names())
+        outdated = [
+            s for s in SOURCES.values()
+            if s.index.name in names
+            and {c["name"] for c in inspect(self.store).get_columns(s.index.name)} != set(s.index.c.keys())
+        ]
+        if not outdated:
+            return
+        with self.store.begin() as conn:
+            for s in SOURCES.values():
+                if self.dialect == "sqlite":
+                    for fts in (s.fts, s.grams):
+                        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {fts}")
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {s.index.name}")
+            conn.execute(delete(feed_cursor).where(feed_cursor.c.name == self.name))
+
     def _ensure_schema(self) -> bool:
         tables = [s.index for s in SOURCES.values()]
         try:
+            self._drop_outdated()
             if self.dialect == "sqlite":
                 with self.store.begin() as conn:
                     state_metadata.create_all(conn, tables=tables)
@@ -257,6 +306,17 @@ class SqlSearchIndex:
                         conn.exec_driver_sql(
                             f"CREATE VIRTUAL TABLE IF NOT EXISTS {s.fts} USING fts5({cols}, "
                             "tokenize = 'trigram case_sensitive 1')"
+                        )
+                        conn.exec_driver_sql(
+                            f"CREATE VIRTUAL TABLE IF NOT EXISTS {s.grams} USING fts5(grams, "
+                            "tokenize = 'unicode61', detail = 'none')"
+                        )
+                        # The walk in (name_len, id) order reads this index only (SQLite seeks the
+                        # row of a hit alone): a fifth of the cost of walking the table.
+                        walked = ", ".join(s.fts_columns)
+                        conn.exec_driver_sql(
+                            f"CREATE INDEX IF NOT EXISTS ix_{s.index.name}_walk "
+                            f"ON {s.index.name} (name_len, {s.index_id}, {walked})"
                         )
                 return True
             if self.dialect == "postgresql":
@@ -271,6 +331,15 @@ class SqlSearchIndex:
                                         f"CREATE INDEX IF NOT EXISTS ix_{s.index.name}_{col}_trgm "
                                         f"ON {s.index.name} USING gin ({col} gin_trgm_ops)"
                                     )
+                                conn.exec_driver_sql(
+                                    f"CREATE INDEX IF NOT EXISTS ix_{s.index.name}_grams "
+                                    f"ON {s.index.name} USING gin (string_to_array(grams, ' '))"
+                                )
+                                walked = ", ".join(s.fts_columns)
+                                conn.exec_driver_sql(
+                                    f"CREATE INDEX IF NOT EXISTS ix_{s.index.name}_walk "
+                                    f"ON {s.index.name} (name_len, {s.index_id}) INCLUDE ({walked})"
+                                )
                         return True
                     except DBAPIError:
                         if attempt:
@@ -289,13 +358,15 @@ class SqlSearchIndex:
             conn.execute(delete(source.index))
             if self.dialect == "sqlite":
                 conn.exec_driver_sql(f"DELETE FROM {source.fts}")
+                conn.exec_driver_sql(f"DELETE FROM {source.grams}")
             return
         for i in range(0, len(ids), IN_CHUNK):
             chunk = ids[i:i + IN_CHUNK]
             conn.execute(delete(source.index).where(source.id_col.in_(chunk)))
             if self.dialect == "sqlite":
-                conn.execute(text(f"DELETE FROM {source.fts} WHERE rowid IN :ids").bindparams(
-                    bindparam("ids", expanding=True)), {"ids": chunk})
+                for fts in (source.fts, source.grams):
+                    conn.execute(text(f"DELETE FROM {fts} WHERE rowid IN :ids").bindparams(
+                        bindparam("ids", expanding=True)), {"ids": chunk})
 
     def _insert(self, conn: Connection, source: Source, entries: list[dict]) -> None:
         if not entries:
@@ -308,6 +379,8 @@ class SqlSearchIndex:
                 f"INSERT INTO {source.fts} (rowid, {cols}) VALUES (?, {marks})",
                 [tuple([e[source.index_id]] + [e[c] for c in source.fts_columns]) for e in entries],
             )
+            conn.exec_driver_sql(f"INSERT INTO {source.grams} (rowid, grams) VALUES (?, ?)",
+                                 [(e[source.index_id], e["grams"]) for e in entries])
 
     def _classic_rows(self, source: Source, where) -> list:
         t = source.classic
@@ -364,13 +437,15 @@ class SqlSearchIndex:
         if self.dialect == "sqlite":
             with self.store.begin() as conn:
                 for s in chosen:
-                    conn.exec_driver_sql(f"INSERT INTO {s.fts}({s.fts}) VALUES ('optimize')")
+                    for fts in (s.fts, s.grams):
+                        conn.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('optimize')")
                 conn.exec_driver_sql("ANALYZE")
         elif self.dialect == "postgresql":
-            with self.store.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT")
+            # VACUUM: the walk index is read without the table only on all-visible pages.
+            with self.store.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 for s in chosen:
-                    conn.exec_driver_sql(f"ANALYZE {s.index.name}")
+                    conn.exec_driver_sql(f"VACUUM ANALYZE {s.index.name}")
+        self._sizes.clear()
         return done
 
     def apply(self, changes: ChangeSet) -> int:
@@ -415,15 +490,16 @@ class SqlSearchIndex:
         return func.instr(column, needle) > 0
 
     def _branches(self, source: Source, criteria: SearchCriteria) -> list[_Branch]:
-        """The OR-branches of plain SQL's prefilter for ``source`` (same conditions, same order)."""
+        """The OR-branches of plain SQL's prefilter for ``source`` (the same conditions)."""
         c = source.index.c
         out: list[_Branch] = []
         if criteria.words:
             long_words = [w for w in criteria.words if len(w) >= 3]
-            out.append(_Branch(
-                and_(*[self._contains(c.names, w) for w in criteria.words]),
-                [("names", w) for w in long_words] if long_words else None,
-            ))
+            if long_words:  # the two-letter words of the query are checked by ``exact`` only
+                terms = [("names", w) for w in long_words]
+            else:
+                terms = [("grams", gram_token(w)) for w in criteria.words if len(w) == 2] or None
+            out.append(_Branch(and_(*[self._contains(c.names, w) for w in criteria.words]), terms))
         if source.key == SOURCE_COMPANY:
             if criteria.number is not None:
                 out.append(_Branch(or_(c.customer_no == criteria.number, c.supplier_no == criteria.number),
@@ -438,30 +514,55 @@ class SqlSearchIndex:
                                    [("phones", needle)] if len(needle) >= 3 else None))
         if criteria.email:
             e = criteria.email
-            out.append(_Branch(self._contains(c.email_fold, e), [("email_fold", e)] if len(e) >= 3 else None))
+            terms = [("email_fold", e)] if len(e) >= 3 else [("grams", "e" + gram_token(e))] if len(e) == 2 else None
+            out.append(_Branch(self._contains(c.email_fold, e), terms))
         return out
 
-    def _index_hits(self, source: Source, branches: list[_Branch]):
-        """A SELECT of the ids the index finds for ``branches`` (all have terms or a number)."""
+    def _sqlite_hits(self, source: Source, branch: _Branch):
+        """SQLite: a SELECT of the ids the index finds for one branch (a superset of its rows)."""
         c = source.index.c
-        parts = []
-        numbers = [b.number for b in branches if b.number is not None]
-        term_branches = [b.terms for b in branches if b.terms]
-        if self.dialect == "sqlite":
-            if term_branches:
-                expr = " OR ".join("(" + " AND ".join(_fts_phrase(col, n) for col, n in terms) + ")"
-                                   for terms in term_branches)
-                fts = literal_column(source.fts)
-                parts.append(select(literal_column("rowid").label("id"))
-                             .select_from(text(source.fts))
-                             .where(fts.op("MATCH")(expr)))
+        if branch.number is not None:
+            return select(source.id_col.label("id")).where(
+                or_(c.customer_no == branch.number, c.supplier_no == branch.number))
+        terms = branch.terms or []
+        grams = [t for col, t in terms if col == "grams"]
+        if grams:
+            table, expr = source.grams, " AND ".join(grams)
         else:
-            if term_branches:
-                likes = [and_(*[c[col].like(_pg_like(n)) for col, n in terms]) for terms in term_branches]
-                parts.append(select(source.id_col.label("id")).where(or_(*likes)))
-        for n in numbers:
-            parts.append(select(source.id_col.label("id")).where(or_(c.customer_no == n, c.supplier_no == n)))
-        return parts
+            table, expr = source.fts, " AND ".join(_fts_phrase(col, n) for col, n in terms)
+        return (select(literal_column("rowid").label("id")).select_from(text(table))
+                .where(literal_column(table).op("MATCH")(expr)))
+
+    def _pg_hits(self, source: Source, branch: _Branch) -> ColumnElement[bool]:
+        """PostgreSQL: the condition an index (GIN trigram/array, btree) answers for one branch."""
+        c = source.index.c
+        if branch.number is not None:
+            return or_(c.customer_no == branch.number, c.supplier_no == branch.number)
+        terms = branch.terms or []
+        conds = []
+        grams = [n for col, n in terms if col == "grams"]
+        if grams:
+            # Written exactly as the GIN index's expression (a bound ' ' would not match it).
+            pieces = func.string_to_array(c.grams, literal_column("' '"))
+            conds.append(pieces.op("@>")(bindparam(None, grams, type_=PG_ARRAY(Text))))
+        conds += [c[col].like(_pg_like(n)) for col, n in terms if col != "grams"]
+        return and_(*conds)
+
+    def size(self, conn: Connection, source: Source) -> int:
+        """About the rows in the index table of ``source``: its highest id (one index look-up,
+        once per process and rebuild; deleted ids make it a little high, which does not matter)."""
+        if source.key not in self._sizes:
+            self._sizes[source.key] = int(conn.execute(select(func.max(source.id_col))).scalar() or 0)
+        return self._sizes[source.key]
+
+    def _walk(self, conn: Connection, source: Source, exact, limit: int) -> list:
+        """The first ``limit`` rows meeting ``exact`` in (name_len, id) order: the walk reads the walk
+        index only (ids, lengths and searched columns), then the full rows of the hits."""
+        t = source.index
+        first = (select(source.id_col.label("id"), t.c.name_len.label("len")).where(exact)
+                 .order_by(t.c.name_len, source.id_col).limit(limit).subquery("first"))
+        q = select(t).join(first, first.c.id == source.id_col).order_by(first.c.len, first.c.id)
+        return conn.execute(q).all()
 
     def _find(self, conn: Connection, source: Source, criteria: SearchCriteria, limit: int) -> list:
         branches = self._branches(source, criteria)
@@ -469,26 +570,34 @@ class SqlSearchIndex:
             return []
         t = source.index
         exact = or_(*[b.exact for b in branches])
-        plan = "walk"
-        if all(b.terms or b.number is not None for b in branches):
-            parts = self._index_hits(source, branches)
-            hits = 0
-            if any(b.terms for b in branches):  # the text part comes first in parts
-                probe = select(func.count()).select_from(parts[0].limit(PROBE).subquery())
-                hits = int(conn.execute(probe).scalar() or 0)
-            if hits < PROBE:
-                plan = "index"
-        self.last_plan[source.key] = plan
-        if plan == "walk":
-            q = select(t).where(exact).order_by(t.c.name_len, source.id_col).limit(limit)
-            return conn.execute(q).all()
-        ids = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
-        # Read the (few) hits first, then sort: never let the planner walk the order index instead.
-        found = select(t).where(source.id_col.in_(ids), exact).cte("found")
+        if not all(b.terms or b.number is not None for b in branches):
+            self.last_plan[source.key] = "walk"
+            return self._walk(conn, source, exact, limit)
+        # Reading h index hits costs about h row look-ups; walking in order until ``limit`` hits
+        # costs about limit × size / h cheap index steps (more: hits gather in long names). The
+        # index wins while h stays under ≈ 2·√(limit × size).
+        threshold = max(200, int(2 * math.sqrt(limit * max(self.size(conn, source), 1))))
+        order = (t.c.name_len, source.id_col)
         if self.dialect == "postgresql":
-            found = found.prefix_with("MATERIALIZED")
-        q = select(found).order_by(found.c.name_len, found.c[source.index_id]).limit(limit)
-        return conn.execute(q).all()
+            # One statement: at most ``threshold`` hits by bitmap index scans, counted and sorted.
+            capped = select(t).where(or_(*[self._pg_hits(source, b) for b in branches]), exact)
+            capped = capped.limit(threshold).subquery("hits")
+            q = (select(capped, func.count().over().label("n_hits"))
+                 .order_by(capped.c.name_len, capped.c[source.index_id]).limit(limit))
+            rows = conn.execute(q).all()
+            if not rows or rows[0].n_hits < threshold:
+                self.last_plan[source.key] = "index"
+                return rows
+        else:
+            parts = [self._sqlite_hits(source, b) for b in branches]
+            ids = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
+            probe = select(func.count()).select_from(ids.limit(threshold).subquery())
+            if int(conn.execute(probe).scalar() or 0) < threshold:
+                self.last_plan[source.key] = "index"
+                q = select(t).where(source.id_col.in_(ids), exact).order_by(*order).limit(limit)
+                return conn.execute(q).all()
+        self.last_plan[source.key] = "walk"
+        return self._walk(conn, source, exact, limit)
 
     def find_candidates(self, criteria: SearchCriteria, sources: frozenset[str]) -> Candidates:
         """Plain SQL's candidates for ``criteria`` from the index (one read transaction)."""

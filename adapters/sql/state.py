@@ -93,9 +93,11 @@ figures_cache = Table(
 )
 
 # --- the search index (adapters.sql.search_index): copies of the searchable classic columns, with
-# their normal forms. names: folded names joined by a line feed (no query word holds one);
-# phones/org_digits: the stored numbers without the separators the plain SQL strips; name_len:
-# the characters of the name(s) the plain SQL orders by.
+# their normal forms. names: folded names joined by a line feed (no query word holds one); grams:
+# the names' two-character pieces as hex tokens (for two-letter words, which trigrams cannot
+# find); phones/org_digits: the stored numbers without the separators the plain SQL strips;
+# name_len: the characters of the name(s) the plain SQL orders by. The walk index on (name_len,
+# id, the searched columns) is made per engine by adapters.sql.search_index.
 
 search_company = Table(
     "search_company",
@@ -103,6 +105,7 @@ search_company = Table(
     Column("company_id", Integer, primary_key=True, autoincrement=False),
     Column("name_len", Integer, nullable=False),
     Column("names", Text, nullable=False),
+    Column("grams", Text, nullable=False),
     Column("email_fold", Text, nullable=False),
     Column("org_digits", Text, nullable=False),
     Column("phones", Text, nullable=False),
@@ -117,7 +120,6 @@ search_company = Table(
     Column("phone", Text),
     Column("email", Text),
     Column("change_no", Integer),
-    Index("ix_search_company_order", "name_len", "company_id"),
     Index("ix_search_company_customer_no", "customer_no"),
     Index("ix_search_company_supplier_no", "supplier_no"),
 )
@@ -128,6 +130,7 @@ search_person = Table(
     Column("person_id", Integer, primary_key=True, autoincrement=False),
     Column("name_len", Integer, nullable=False),
     Column("names", Text, nullable=False),
+    Column("grams", Text, nullable=False),
     Column("email_fold", Text, nullable=False),
     Column("phones", Text, nullable=False),
     Column("first_name", Text),
@@ -137,7 +140,6 @@ search_person = Table(
     Column("mobile", Text),
     Column("email", Text),
     Column("change_no", Integer),
-    Index("ix_search_person_order", "name_len", "person_id"),
 )
 
 search_employee = Table(
@@ -146,6 +148,7 @@ search_employee = Table(
     Column("user_id", Integer, primary_key=True, autoincrement=False),
     Column("name_len", Integer, nullable=False),
     Column("names", Text, nullable=False),
+    Column("grams", Text, nullable=False),
     Column("email_fold", Text, nullable=False),
     Column("phones", Text, nullable=False),
     Column("login_name", Text, nullable=False),
@@ -154,7 +157,6 @@ search_employee = Table(
     Column("phone", Text),
     Column("email", Text),
     Column("active", Integer, nullable=False),
-    Index("ix_search_employee_order", "name_len", "user_id"),
 )
 
 
