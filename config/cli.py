@@ -4,6 +4,8 @@
     crm-lite serve [--host 127.0.0.1] [--port 8000] [--workers 2] the app on the configured database
     crm-lite check [--url URL]                                    is the classic database complete?
     crm-lite demo-data --out DIR [--today YYYY-MM-DD]             only build a demo database
+    crm-lite index rebuild [--quiet]                              build the search index (progress bar)
+    crm-lite index follow [--once] [--interval 5]                 apply classic changes in the foreground
 
 ``serve`` and ``demo`` run gunicorn (programmatically, one app per worker: ``preload_app`` off, so
 every worker builds its own engines); where gunicorn cannot run (Windows) ``demo`` falls back to
@@ -25,7 +27,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -420,12 +422,108 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# index: the search index and the change feed
+# ---------------------------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """A one-line progress bar on ``stream`` (a terminal: redrawn in place; else a line per 10 %)."""
+
+    def __init__(self, label: str, stream: Any = None, width: int = 30) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.started = time.monotonic()
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._last_tenth = -1
+        self._last_draw = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        fraction = done / total if total else 1.0
+        now = time.monotonic()
+        if self.tty:
+            if now - self._last_draw < 0.1 and done < total:
+                return
+            self._last_draw = now
+            filled = int(self.width * fraction)
+            bar = "#" * filled + "." * (self.width - filled)
+            self.stream.write(f"\r{self.label} [{bar}] {fraction:4.0%} {done}/{total} rows "
+                              f"{now - self.started:.0f} s")
+            if done >= total:
+                self.stream.write("\n")
+        else:
+            tenth = int(fraction * 10)
+            if tenth != self._last_tenth:
+                self._last_tenth = tenth
+                self.stream.write(f"{self.label}: {fraction:.0%} ({done}/{total} rows, "
+                                  f"{now - self.started:.0f} s)\n")
+        self.stream.flush()
+
+
+def _index_services(settings: Settings):
+    from .wiring import build_services
+
+    _prepare_state_store(settings)
+    return build_services(settings, follow=False)
+
+
+def cmd_index_rebuild(args: argparse.Namespace) -> int:
+    """``crm-lite index rebuild``: copy the searchable classic rows into CRM Lite's search index."""
+    from facade.search_index import rebuild_search_index
+
+    settings = Settings.from_env()
+    svc = _index_services(settings)
+    try:
+        if not svc.search_index.available():
+            print("crm-lite index rebuild: CRM Lite's store cannot hold the search index (it needs SQLite "
+                  "with FTS5 or PostgreSQL with the pg_trgm extension); search keeps using plain SQL.",
+                  file=sys.stderr)
+            return 1
+        bar = None if args.quiet else ProgressBar("search index")
+        report = rebuild_search_index(index=svc.search_index, feed=svc.feed, cursors=svc.feed_cursors,
+                                      clock=svc.clock, progress=bar)
+        print(f"Search index rebuilt: {report.rows} rows in {report.seconds:.0f} s "
+              f"(store {_mask(settings.state_url)}). It is kept current by the change feed.")
+        return 0
+    except Exception as exc:  # noqa: BLE001 - a readable message instead of a stack trace
+        print(f"crm-lite index rebuild failed: {_short(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        svc.close()
+
+
+def cmd_index_follow(args: argparse.Namespace) -> int:
+    """``crm-lite index follow``: poll the change feed in the foreground (instead of the web workers'
+    threads; run the web with ``CRM_LITE_FEED_THREAD=0`` then)."""
+    from facade.changes import follow_changes
+
+    settings = Settings.from_env()
+    svc = _index_services(settings)
+    holder = f"{socket.gethostname()}:{os.getpid()}:follow"
+    try:
+        while True:
+            report = follow_changes(svc.consumers(), feed=svc.feed, cursors=svc.feed_cursors, clock=svc.clock,
+                                    time_zone=svc.installation.get().time_zone, holder=holder,
+                                    interval=timedelta(seconds=args.interval), force=args.once)
+            if report.rows or report.errors:
+                print(f"{datetime.now():%H:%M:%S} {json.dumps({'rows': report.rows, 'errors': report.errors})}",
+                      flush=True)
+            if args.once:
+                return 1 if report.errors else 0
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        svc.close()
+
+
+# ---------------------------------------------------------------------------------------------
 # entry point
 # ---------------------------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with its four subcommands."""
+    """The argument parser with its subcommands."""
     parser = argparse.ArgumentParser(prog="crm-lite", description="CRM Lite: the cross-browser face of the "
                                      "classic CRM.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -467,6 +565,23 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--today", help="the demo's day, YYYY-MM-DD (default: today in Europe/Stockholm)")
     data.add_argument("--force", action="store_true", help="replace an existing classic.db there")
     data.set_defaults(func=cmd_demo_data)
+
+    index = sub.add_parser("index", help="the search index in CRM Lite's store (rebuild, follow)",
+                           description="CRM Lite's own search index and the classic change feed that keeps "
+                           "it and the cached dashboard figures current.")
+    index_sub = index.add_subparsers(dest="index_command", metavar="ACTION")
+    rebuild = index_sub.add_parser("rebuild", help="copy companies, persons and employees into the index",
+                                   description="Build the search index from scratch (with a progress bar); "
+                                   "searches use plain SQL until it is complete.")
+    rebuild.add_argument("--quiet", action="store_true", help="no progress bar")
+    rebuild.set_defaults(func=cmd_index_rebuild)
+    follow = index_sub.add_parser("follow", help="poll the classic change feed in the foreground",
+                                  description="Apply classic changes to the index and the cached figures "
+                                  "every few seconds (for deployments that set CRM_LITE_FEED_THREAD=0).")
+    follow.add_argument("--interval", type=float, default=5.0, help="seconds between polls (default 5)")
+    follow.add_argument("--once", action="store_true", help="poll once and exit")
+    follow.set_defaults(func=cmd_index_follow)
+    index.set_defaults(func=lambda _args: (index.print_help(), 2)[1])
     return parser
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,19 +41,80 @@ class Services:
     classic_sessions: Any = None  # facade.ports_classic.ClassicSessionManager
     company_writes: Any = None  # facade.company_edit.CompanyWrites + company_merge.MergeQueries
     merge_records: Any = None  # facade.company_merge.MergeRecords (CRM Lite's store)
+    feed: Any = None  # facade.changes.ChangeFeed (polling, or SQL Server Change Tracking)
+    feed_cursors: Any = None  # facade.changes.FeedCursors (CRM Lite's store)
+    search_index: Any = None  # facade.search_index.SearchIndex (CRM Lite's store)
+    figures: Any = None  # facade.figures_cache.SharedFigures: shared dashboard figures, cached
+    follower: Any = None  # adapters.sql.change_feed.FollowerThread (None in tests and commands)
     classic_engine: Any = None
     state_engine: Any = None
     extra: dict = field(default_factory=dict)
 
+    def consumers(self) -> list:
+        """What the change feed keeps current (``facade.changes.ChangeConsumer``)."""
+        return [c for c in (self.search_index, self.figures) if c is not None]
+
     def close(self) -> None:
-        """Release pooled connections."""
+        """Stop the feed's poller and release pooled connections."""
+        if self.follower is not None:
+            self.follower.stop()
         for engine in (self.classic_engine, self.state_engine):
             if engine is not None:
                 engine.dispose()
 
 
-def build_services(settings: Settings, *, clock: Clock | None = None) -> Services:
-    """Build engines (classic database, CRM Lite's store) and every adapter from ``settings``."""
+def feed_mode() -> tuple[str, bool]:
+    """``CRM_LITE_CHANGE_FEED`` (``polling`` default, ``change-tracking`` on SQL Server with Change
+    Tracking enabled) and whether web workers poll it (``CRM_LITE_FEED_THREAD``, default on; off
+    when ``crm-lite index follow`` runs as its own process)."""
+    mode = (os.environ.get("CRM_LITE_CHANGE_FEED") or "polling").strip().lower()
+    thread = (os.environ.get("CRM_LITE_FEED_THREAD") or "1").strip().lower() not in ("0", "no", "false", "off")
+    return mode, thread
+
+
+def _feed_services(settings: Settings, classic: Any, state: Any, clock: Clock, installation: Any,
+                   dashboard: Any, follow: bool | None) -> dict[str, Any]:
+    """The change feed, the search index behind ``search``, the cached figures and the poller."""
+    from adapters.sql.change_feed import (
+        FollowerThread,
+        MssqlChangeTrackingFeed,
+        PollingChangeFeed,
+        SqlFeedCursors,
+    )
+    from adapters.sql.figures_cache import SqlFiguresStore, SqlOwnSales
+    from adapters.sql.search import SqlSearchQueries
+    from adapters.sql.search_index import SqlSearchIndex
+    from facade.changes import DEFAULT_INTERVAL, follow_changes
+    from facade.figures_cache import SharedFigures
+    from facade.search_index import IndexedSearchQueries
+
+    mode, thread = feed_mode()
+    feed = MssqlChangeTrackingFeed(classic) if mode == "change-tracking" else PollingChangeFeed(classic)
+    cursors = SqlFeedCursors(state)
+    index = SqlSearchIndex(state, classic)
+    figures = SharedFigures(SqlFiguresStore(state), dashboard, SqlOwnSales(classic), clock,
+                            lambda: installation.get().time_zone)
+    parts: dict[str, Any] = {
+        "feed": feed, "feed_cursors": cursors, "search_index": index, "figures": figures,
+        "search": IndexedSearchQueries(index, SqlSearchQueries(classic), cursors, clock),
+    }
+    if follow if follow is not None else (thread and not settings.testing):
+        holder = f"{socket.gethostname()}:{os.getpid()}"
+
+        def poll_once():
+            return follow_changes([index, figures], feed=feed, cursors=cursors, clock=clock,
+                                  time_zone=installation.get().time_zone, holder=holder)
+
+        parts["follower"] = FollowerThread(poll_once, DEFAULT_INTERVAL.total_seconds()).start()
+    return parts
+
+
+def build_services(settings: Settings, *, clock: Clock | None = None, follow: bool | None = None) -> Services:
+    """Build engines (classic database, CRM Lite's store) and every adapter from ``settings``.
+
+    ``follow``: start the change feed's poller thread (default: unless testing or
+    ``CRM_LITE_FEED_THREAD=0``); call this after gunicorn forked (``preload_app`` is off).
+    """
     from adapters.clock import SystemClock
     from adapters.files import LocalFileStore
     from adapters.sql.calls import SqlCallQueries
@@ -69,7 +132,6 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
     from adapters.sql.orders import SqlOrderQueries
     from adapters.sql.persons import SqlPersonQueries
     from adapters.sql.recent import SqlRecentViews
-    from adapters.sql.search import SqlSearchQueries
     from adapters.sql.state import SqlSessionStore, create_state_schema
     from adapters.sql.users import SqlInstallationRepository, SqlUserRepository
     from facade.ports_classic import ClassicSessionManager
@@ -91,14 +153,16 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
             "register_lookup": gateways.lookup,
             "classic_sessions": ClassicSessionManager(gateways.auth, sessions, clock),
         }
+    installation = SqlInstallationRepository(classic)
+    dashboard = SqlDashboardQueries(classic)
+    feed_parts = _feed_services(settings, classic, state, clock, installation, dashboard, follow)
     return Services(
         settings=settings,
         clock=clock,
-        installation=SqlInstallationRepository(classic),
+        installation=installation,
         users=SqlUserRepository(classic),
         sessions=sessions,
-        dashboard=SqlDashboardQueries(classic),
-        search=SqlSearchQueries(classic),
+        dashboard=dashboard,
         companies=SqlCompanyQueries(classic),
         persons=SqlPersonQueries(classic),
         employees=SqlEmployeeQueries(classic),
@@ -114,5 +178,6 @@ def build_services(settings: Settings, *, clock: Clock | None = None) -> Service
         categories=SqlCategoryStore(classic),
         classic_engine=classic,
         state_engine=state,
+        **feed_parts,
         **soap,
     )

@@ -65,8 +65,10 @@ class TablePosition:
     """Where one table's feed stands.
 
     ``max_id``: the highest identity seen. ``changed_at``: the newest ``CreatedAt``/``ChangedAt``
-    seen (installation local time, naive). ``version``: SQL Server Change Tracking version.
-    ``digests``: for snapshot tables, ``(chunk number, digest)`` of every chunk of identities.
+    seen (installation local time, naive). ``recent``: ``key + (ChangeNo,)`` of the rows stamped
+    within the overlap before ``changed_at`` — read again by the next poll, reported again only
+    when their ``ChangeNo`` moved. ``version``: SQL Server Change Tracking version. ``digests``: for
+    snapshot tables, ``(chunk number, digest)`` of every chunk of identities.
     """
 
     table: str
@@ -74,6 +76,7 @@ class TablePosition:
     changed_at: datetime | None = None
     version: int | None = None
     digests: tuple[tuple[int, str], ...] = ()
+    recent: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class FeedPosition:
                     "changed_at": t.changed_at.isoformat(sep=" ") if t.changed_at else None,
                     "version": t.version,
                     "digests": [list(d) for d in t.digests],
+                    "recent": [list(r) for r in t.recent],
                 }
                 for t in self.tables
             ]
@@ -118,6 +122,7 @@ class FeedPosition:
                 changed_at=datetime.fromisoformat(changed) if changed else None,
                 version=t.get("version"),
                 digests=tuple((int(c), str(d)) for c, d in t.get("digests", [])),
+                recent=tuple(tuple(int(v) for v in r) for r in t.get("recent", [])),
             ))
         return cls(tuple(tables))
 
@@ -279,8 +284,8 @@ def follow_changes(
         cursor = cursors.load(consumer.name)
         if cursor is None and not getattr(consumer, "auto_start", False):
             continue  # e.g. the search index before ``crm-lite index rebuild``
-        if cursor is not None and not force and now - cursor.polled_utc < interval:
-            continue
+        if cursor is not None and not force and timedelta(0) <= now - cursor.polled_utc < interval:
+            continue  # polled recently (a poll "in the future" means the clock went back: poll)
         try:
             if cursor is None:
                 # Start here; everything counts as changed once (the consumer recomputes).
@@ -312,6 +317,11 @@ def start_cursor(name: str, tables: Sequence[str], *, feed: ChangeFeed, cursors:
     return cursor
 
 
+#: Clocks of two hosts (web worker, poller) may differ by this much.
+MAX_SKEW = timedelta(seconds=5)
+
+
 def is_current(cursor: Cursor | None, now_utc: datetime, max_lag: timedelta) -> bool:
-    """True when ``cursor`` exists and polled within ``max_lag`` of ``now_utc``."""
-    return cursor is not None and now_utc - cursor.polled_utc <= max_lag
+    """True when ``cursor`` exists and polled within ``max_lag`` before ``now_utc`` (a poll up to
+    ``MAX_SKEW`` "later" than now is another host's clock; more means the clock jumped: not current)."""
+    return cursor is not None and -MAX_SKEW <= now_utc - cursor.polled_utc <= max_lag

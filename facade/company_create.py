@@ -48,7 +48,7 @@ from stdnum.se import orgnr as se_orgnr
 from stdnum.se import personnummer as se_personnummer
 
 from .auth import require
-from .companies import CategoryNode, CompanyQueries, UserRef
+from .companies import COMPANY_NOT_FOUND, CategoryNode, Company, CompanyQueries, UserRef
 from .errors import ClassicRejected, ClassicUnavailable, CrmLiteError, Forbidden, InvalidInput, NotFound
 from .i18n import N_
 from .model import CRM_DELETE, CRM_READ, CRM_WRITE, User
@@ -928,11 +928,9 @@ def create_private_customer(
 # --- delete -------------------------------------------------------------------------------------
 
 
-def get_company_to_delete(company_id: int, user: User, *, companies: CompanyQueries):
+def get_company_to_delete(company_id: int, user: User, *, companies: CompanyQueries) -> Company:
     """The live company for the delete confirmation (``facade.companies.Company``). Needs
     CRM_DELETE (Forbidden). Raises NotFound (unknown or already deleted), ClassicUnavailable."""
-    from .companies import COMPANY_NOT_FOUND
-
     require(user, CRM_DELETE)
     company = companies.company(company_id)
     if company is None:
@@ -947,10 +945,10 @@ def refusal_reasons(error: ClassicRejected) -> tuple[DeleteRefusal, ...]:
     reasons = []
     m = _OPEN_ITEMS_TEXT.search(text)
     if m:
-        reasons.append(DeleteRefusal(*OPEN_LEDGER_ITEMS, count=int(m.group(1))))
+        reasons.append(DeleteRefusal(OPEN_LEDGER_ITEMS[0], plural=OPEN_LEDGER_ITEMS[1], count=int(m.group(1))))
     m = _LIVE_ORDERS_TEXT.search(text)
     if m:
-        reasons.append(DeleteRefusal(*LIVE_ORDERS, count=int(m.group(1))))
+        reasons.append(DeleteRefusal(LIVE_ORDERS[0], plural=LIVE_ORDERS[1], count=int(m.group(1))))
     if not reasons and text.strip():
         reasons.append(DeleteRefusal(CLASSIC_SAID, {"text": text.strip()[:500]}))
     return tuple(reasons)

@@ -322,7 +322,6 @@ BAD_ORGNO_NO = N_("Not a valid Norwegian organisation number (9 digits, mod 11).
 CHECK_FIELDS = N_("Check the marked fields.")
 CHANGED_SINCE = N_("The company was changed by someone else since you opened it. Nothing was saved.")
 DELETED_SINCE = N_("The company has been deleted since you opened it. Your changes were not saved.")
-SAVE_FAILED = N_("Your changes could not be saved. Try again in a moment.")
 
 _CP1252_OK = re.compile(r"^[\x00-\x7f]*$")
 _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+$")

@@ -297,10 +297,8 @@ def merge_fields(keep: EditableCompany, merge: EditableCompany, base_currency: s
     for key in MERGE_FIELDS:
         theirs = merge_comparable(key, merge.value(key), base_currency)
         ours = merge_comparable(key, keep.value(key), base_currency)
-        if key == "currency":
-            # NULL means the base currency: only a currency actually set on the merged one counts.
-            theirs = theirs if (merge.currency or "").strip() else None
-            ours = ours if (keep.currency or "").strip() else None
+        if key == "currency" and not (merge.currency or "").strip():
+            continue  # NULL is the base currency: nothing the survivor could take over
         if theirs is None or theirs == ours:
             continue
         clash = ours is not None

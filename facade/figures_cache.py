@@ -32,6 +32,8 @@ CACHE_NAME = "figures"
 CACHE_TABLES: tuple[str, ...] = ("tblOrder", "tblUser")
 #: The poller recomputes the figures at least this often, changes or not.
 REFRESH_EVERY = timedelta(minutes=10)
+#: A worker reuses what it read from the store for this long (the poller itself polls every 5 s).
+MEMO_TTL = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,8 @@ def sales_key(first: date, last: date, month_first: date, month_last: date) -> s
 class SharedFigures:
     """The shared dashboard figures from the cache; also the feed consumer that refreshes them.
 
-    ``queries`` computes the shared figures, ``own`` the live per-user one.
+    ``queries`` computes the shared figures, ``own`` the live per-user one. A worker keeps what it
+    read from the store for ``memo_ttl`` (so a dashboard costs no store query most of the time).
     ``time_zone``: a callable giving the installation's time zone (``tblSetting`` TimeZone), read
     when the poller refreshes (the current period is computed from the ``clock`` in that zone).
     """
@@ -79,15 +82,18 @@ class SharedFigures:
     auto_start = True  # the poller starts this consumer's cursor itself (no rebuild command)
 
     def __init__(self, store: FiguresStore, queries: DashboardQueries, own: OwnSalesQueries, clock: Clock,
-                 time_zone: Callable[[], str], *, refresh_every: timedelta = REFRESH_EVERY) -> None:
+                 time_zone: Callable[[], str], *, refresh_every: timedelta = REFRESH_EVERY,
+                 memo_ttl: timedelta = MEMO_TTL) -> None:
         self.store = store
         self.queries = queries
         self.own = own
         self.clock = clock
         self.time_zone = time_zone
         self.refresh_every = refresh_every
+        self.memo_ttl = memo_ttl
         self.computed_by_request = 0
         self._lock = threading.Lock()
+        self._memo: dict[str, tuple[CachedSales, datetime]] = {}
 
     # -- read side (requests) ---------------------------------------------------------------------
 
@@ -95,6 +101,10 @@ class SharedFigures:
         """``DashboardQueries.sales_by_seller`` from the cache; computed and stored only when the
         period has no entry yet. Raises ClassicUnavailable (only then)."""
         key = sales_key(first, last, month_first, month_last)
+        now = self.clock.now_utc()
+        memo = self._memo.get(key)
+        if memo is not None and timedelta(0) <= now - memo[1] < self.memo_ttl:
+            return list(memo[0].rows)
         cached = self.store.get(key)
         if cached is None:
             with self._lock:  # one computation per worker, not one per concurrent request
@@ -102,6 +112,7 @@ class SharedFigures:
                 if cached is None:
                     cached = self._compute(first, last, month_first, month_last)
                     self.computed_by_request += 1
+        self._memo = {key: (cached, now)}
         return list(cached.rows)
 
     def sales_of_seller(self, user_id: int, first: date, last: date) -> Decimal:
@@ -110,8 +121,10 @@ class SharedFigures:
 
     def _compute(self, first: date, last: date, month_first: date, month_last: date) -> CachedSales:
         rows = tuple(self.queries.sales_by_seller(first, last, month_first, month_last))
-        entry = CachedSales(sales_key(first, last, month_first, month_last), rows, self.clock.now_utc())
+        now = self.clock.now_utc()
+        entry = CachedSales(sales_key(first, last, month_first, month_last), rows, now)
         self.store.put(entry)
+        self._memo = {entry.key: (entry, now)}
         return entry
 
     # -- write side (the poller) ------------------------------------------------------------------

@@ -929,3 +929,66 @@ def test_card_shows_delete_only_with_crm_delete(classic):
         html = html_of(client.get(f"/companies/{cid}"))
         assert (f'href="/companies/{cid}/delete"' in html) is shown, login
 
+
+
+# --- the category store on every engine -----------------------------------------------------------
+
+
+@pytest.mark.engines
+def test_category_store_reads_the_tree_and_owners_and_writes_all_or_nothing(kit_any, kit_sql):
+    from adapters.sql.categories import SqlCategoryStore
+    from adapters.sql.engine import make_engine
+    from adapters.sql.tables import tblCompanyCategory
+    from facade.errors import ClassicRejected
+
+    from .conftest import sql_engine
+
+    with kit_sql.connect() as conn:  # the same data on every engine: expected values from SQLite
+        tree = {tuple(r) for r in conn.execute(sa.text(
+            'SELECT "CategoryID", "ParentID", "Name", "Deleted" FROM "tblCategory"'))}
+        owners = {tuple(r) for r in conn.execute(sa.text(
+            'SELECT "UserID", "FullName" FROM "tblUser" WHERE "Active" = 1'))}
+        company_id = conn.execute(sa.text(
+            'SELECT MIN("CompanyID") FROM "tblCompany" WHERE "Deleted" = 0 AND "CompanyID" NOT IN '
+            '(SELECT "CompanyID" FROM "tblCompanyCategory")')).scalar()
+        live = [r[0] for r in conn.execute(sa.text(
+            'SELECT "CategoryID" FROM "tblCategory" WHERE "Deleted" = 0 ORDER BY "CategoryID"'))][:2]
+        dead = conn.execute(sa.text('SELECT MIN("CategoryID") FROM "tblCategory" WHERE "Deleted" = 1')).scalar()
+    engine = make_engine(kit_any.app_url)
+    check = sql_engine(kit_any)
+    store = SqlCategoryStore(engine)
+
+    def members() -> set[int]:
+        with check.connect() as conn:
+            return {r[0] for r in conn.execute(
+                sa.select(tblCompanyCategory.c.CategoryID).where(tblCompanyCategory.c.CompanyID == company_id))}
+
+    try:
+        assert {(n.category_id, n.parent_id, n.name, int(n.deleted)) for n in store.category_tree()} == tree
+        assert {(u.user_id, u.name) for u in store.owners()} == {(i, n.strip()) for i, n in owners}
+        with pytest.raises(ClassicRejected):
+            store.add_company_categories(company_id, [live[0], dead])
+        assert members() == set()  # all or nothing
+        store.add_company_categories(company_id, live)
+        store.add_company_categories(company_id, live)  # again: no second row
+        assert members() == set(live)
+    finally:
+        with check.begin() as conn:  # leave the shared kit database as it was
+            conn.execute(sa.delete(tblCompanyCategory).where(tblCompanyCategory.c.CompanyID == company_id))
+        engine.dispose()
+        check.dispose()
+
+
+def test_private_customer_with_the_personal_identity_number_of_an_existing_one_is_warned(classic, anna):
+    cid, pnr = next((r[0], r[1]) for r in classic.q(
+        'SELECT "CompanyID", "OrgNo" FROM "tblCompany" WHERE "CompanyKind" = 2 AND "Deleted" = 0 '
+        'AND "OrgNo" IS NOT NULL ORDER BY "CompanyID"') if luhn_ok(digits_key(r[1])))
+    before = classic.counts()
+    data = {"csrf_token": csrf_token(anna, "/companies/new?kind=private"), "kind": "private",
+            "first_name": "Annan", "last_name": "Person", "org_no": digits_key(pnr),
+            "post_street": "Väg 2", "post_postal_code": "123 45", "post_city": "Ort"}
+    r = anna.post("/companies/new", data=data)
+    assert r.status_code == 200
+    html = html_of(r)
+    assert 'id="duplicates"' in html and f'href="/companies/{cid}"' in html
+    assert classic.counts() == before

@@ -32,6 +32,10 @@ def live_orders(classic, company_id: int) -> int:
     return classic.scalar('SELECT COUNT(*) FROM "tblOrder" WHERE "CompanyID" = :i AND "Deleted" = 0', i=company_id)
 
 
+def items_text(count: int) -> str:
+    return "It has 1 open ledger item." if count == 1 else f"It has {count} open ledger items."
+
+
 def company_with_open_items(classic) -> int:
     return classic.scalar(
         'SELECT MIN(c."CompanyID") FROM "tblCompany" c WHERE c."Deleted" = 0 AND EXISTS (SELECT 1 FROM '
@@ -109,7 +113,7 @@ def test_delete_refused_for_open_ledger_items_shows_the_classic_reason(classic):
     r = client.post(f"/companies/{company_id}/delete", data={"csrf_token": token})
     assert r.status_code == 422
     html = html_of(r)
-    assert f"It has {count} open ledger items." in html
+    assert items_text(count) in html
     assert "Nothing was deleted." in html and "Traceback" not in html
     assert tuple(company_state(classic, company_id)) == tuple(before)
 
@@ -122,7 +126,9 @@ def test_delete_refused_for_orders_that_are_not_deleted(classic):
     token = csrf_token(client, f"/companies/{company_id}/delete")
     r = client.post(f"/companies/{company_id}/delete", data={"csrf_token": token})
     assert r.status_code == 422
-    assert f"It has {count} orders or invoices that are not deleted." in html_of(r)
+    expected = "It has 1 order or invoice that is not deleted." if count == 1 else \
+        f"It has {count} orders or invoices that are not deleted."
+    assert expected in html_of(r)
     assert company_state(classic, company_id).Deleted == 0
 
 
@@ -175,7 +181,7 @@ def test_api_delete_with_basic_and_with_the_session(classic):
     refused = company_with_open_items(classic)
     r = api.delete(f"/api/v1/companies/{refused}", headers=basic("anna"))
     assert r.status_code == 422
-    assert r.get_json()["error"]["reasons"] == [f"It has {open_items(classic, refused)} open ledger items."]
+    assert r.get_json()["error"]["reasons"] == [items_text(open_items(classic, refused))]
     session = classic.client("anna")
     token = csrf_token(session, "/")
     assert session.delete(f"/api/v1/companies/{second}").status_code == 400  # no CSRF header

@@ -65,7 +65,9 @@ def _messages(catalog: Catalog) -> list[Message]:
 def client(app):
     """A test client that states no language, whatever conftest's ``client`` sends: this module
     tests the language choice itself (``anna`` signs in through this client too)."""
-    return app.test_client()
+    c = app.test_client()
+    c.environ_base.pop("HTTP_ACCEPT_LANGUAGE", None)
+    return c
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from facade import company_create as uc
 from facade.auth import session_hash
@@ -270,6 +271,17 @@ def lookup():
 # --- delete -------------------------------------------------------------------------------------
 
 
+def refusal_texts(exc: ClassicRejected) -> list[str]:
+    """The translated reasons of a refused delete (``facade.company_create.DeleteRefusal``)."""
+    out = []
+    for r in exc.details.get("reasons", ()):
+        if r.plural is not None and r.count is not None:
+            out.append(ngettext(r.message, r.plural, r.count))
+        else:
+            out.append(_(r.message, **r.params))
+    return out
+
+
 def _render_delete(company, status: int = 200, **context):
     context.setdefault("password_message", _(CLASSIC_SESSION_EXPIRED))
     return render_template("company_create/delete.html", company=company, **context), status
@@ -289,8 +301,7 @@ def delete(company_id: int):
     try:
         uc.delete_company(company_id, user, classic=_classic_caller(password), companies=svc.classic_companies)
     except ClassicRejected as exc:
-        reasons = [_(r.message, **r.params) for r in exc.details.get("reasons", ())]
-        return _render_delete(company, 422, refused=_(exc.message), reasons=reasons)
+        return _render_delete(company, 422, refused=_(exc.message), reasons=refusal_texts(exc))
     except NotAuthenticated:
         return _render_delete(company, 401, password_prompt=True,
                               password_error=_(WRONG_PASSWORD) if password else None)

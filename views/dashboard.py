@@ -17,6 +17,7 @@ def index():
     """The dashboard of the signed-in user (``CRM_READ``; sales figures with ``ORDER_READ``)."""
     svc = services()
     dash = get_dashboard(
-        current_user(), queries=svc.dashboard, installation=svc.installation.get(), clock=svc.clock
+        current_user(), queries=svc.dashboard, installation=svc.installation.get(), clock=svc.clock,
+        figures=svc.figures,
     )
     return render_template("dashboard/index.html", dash=dash)

@@ -31,7 +31,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+import logging
+import random
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -53,6 +56,7 @@ from sqlalchemy.sql import Select
 
 from facade.changes import (
     AUDITED,
+    DEFAULT_OVERLAP,
     IDENTITY,
     SNAPSHOT,
     ChangeSet,
@@ -65,6 +69,8 @@ from facade.changes import (
 from .engine import classic_connection
 from .state import feed_cursor, feed_lease
 from .tables import metadata as classic_metadata
+
+log = logging.getLogger(__name__)
 
 #: Identities per digest chunk of a snapshot table.
 CHUNK = 64
@@ -155,11 +161,16 @@ class PollingChangeFeed:
         if ft.mode == AUDITED:
             cols += [func.max(t.c.CreatedAt).label("created"), func.max(t.c.ChangedAt).label("changed")]
         row = conn.execute(select(*cols)).mappings().one()
-        return TablePosition(
-            ft.name,
-            max_id=row.get("max_id"),
-            changed_at=_later(row.get("created"), row.get("changed")) if ft.mode == AUDITED else None,
-        )
+        start = TablePosition(ft.name, max_id=row.get("max_id"))
+        if ft.mode != AUDITED:
+            return start
+        newest = _later(row.get("created"), row.get("changed"))
+        if newest is None:
+            return start
+        # What the next poll reads again within the overlap is not new: remember its versions.
+        seen = replace(start, changed_at=newest)
+        _changes, position = self._poll_audited(conn, ft, seen, DEFAULT_OVERLAP)
+        return position
 
     def _digests(self, conn, ft: FeedTable) -> tuple[tuple[int, str], ...]:
         t = _table(ft.name)
@@ -203,18 +214,26 @@ class PollingChangeFeed:
             conds += [t.c.CreatedAt >= since, t.c.ChangedAt >= since]
         elif not ft.identity:
             conds.append(t.c.CreatedAt.is_not(None))  # nothing seen yet: everything is new
-        return select(*[t.c[k] for k in ft.keys], t.c.CreatedAt, t.c.ChangedAt).where(or_(*conds))
+        return select(*[t.c[k] for k in ft.keys], t.c.ChangeNo, t.c.CreatedAt, t.c.ChangedAt).where(or_(*conds))
 
     def _poll_audited(self, conn, ft: FeedTable, old: TablePosition, overlap: timedelta):
         keys: set[tuple[int, ...]] = set()
         max_id, newest = old.max_id, old.changed_at
+        already = set(old.recent)
+        stamped: list[tuple[datetime | None, tuple[int, ...]]] = []
         for row in conn.execute(self.audited_query(ft, old, overlap)):
             key = tuple(int(row._mapping[k]) for k in ft.keys)
-            keys.add(key)
+            version = key + (int(row.ChangeNo or 0),)
+            stamp = _later(row.CreatedAt, row.ChangedAt)
+            stamped.append((stamp, version))
+            if version not in already:  # read again only because of the overlap: not a change
+                keys.add(key)
             if ft.identity:
                 max_id = max(max_id or 0, key[0])
-            newest = _later(newest, _later(row.CreatedAt, row.ChangedAt))
-        return TableChanges(ft.name, frozenset(keys)), replace(old, max_id=max_id, changed_at=newest)
+            newest = _later(newest, stamp)
+        since = newest - overlap if newest is not None else None
+        recent = tuple(sorted(v for s, v in stamped if since is not None and s is not None and s >= since))
+        return TableChanges(ft.name, frozenset(keys)), replace(old, max_id=max_id, changed_at=newest, recent=recent)
 
     def _poll_identity(self, conn, ft: FeedTable, old: TablePosition):
         t = _table(ft.name)
@@ -360,3 +379,47 @@ class SqlFeedCursors:
         """Let the lease expire now (when ``holder`` has it)."""
         with self.store.begin() as conn:
             conn.execute(delete(feed_lease).where(feed_lease.c.name == name, feed_lease.c.holder == holder))
+
+
+# --- the poller of a web worker ---------------------------------------------------------------------
+
+
+class FollowerThread:
+    """A daemon thread that calls ``run_once`` every ``interval`` seconds until ``stop``.
+
+    Each gunicorn worker starts one after the fork (``config/wiring.py``); the store lease in
+    ``facade.changes.follow_changes`` lets only one of them poll at a time. ``run_once`` must not
+    raise; an exception is logged and the thread goes on.
+    """
+
+    def __init__(self, run_once: Callable[[], object], interval: float, *, name: str = "crm-lite-feed") -> None:
+        self.run_once = run_once
+        self.interval = interval
+        self.name = name
+        self.runs = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> FollowerThread:
+        """Start the thread (once)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+            self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        # A random first delay spreads the workers' polls over the interval.
+        self._stop.wait(random.uniform(0, self.interval))
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # the poller must survive a classic outage
+                log.exception("change feed poll failed")
+            self.runs += 1
+            self._stop.wait(self.interval)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask the thread to end and wait up to ``timeout`` seconds."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)

@@ -27,6 +27,7 @@ candidate rows in plain SQL's order; only the way to find them differs:
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import math
 from collections.abc import Callable, Iterable
@@ -564,6 +565,14 @@ class SqlSearchIndex:
         q = select(t).join(first, first.c.id == source.id_col).order_by(first.c.len, first.c.id)
         return conn.execute(q).all()
 
+    @staticmethod
+    def _pg_estimate(conn: Connection, query) -> float:
+        """The rows PostgreSQL's planner expects ``query`` to return (EXPLAIN: nothing runs)."""
+        compiled = query.compile(dialect=conn.dialect)
+        plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        return float(plan[0]["Plan"]["Plan Rows"])
+
     def _find(self, conn: Connection, source: Source, criteria: SearchCriteria, limit: int) -> list:
         branches = self._branches(source, criteria)
         if not branches:
@@ -575,20 +584,23 @@ class SqlSearchIndex:
             return self._walk(conn, source, exact, limit)
         # Reading h index hits costs about h row look-ups; walking in order until ``limit`` hits
         # costs about limit × size / h cheap index steps (more: hits gather in long names). The
-        # index wins while h stays under ≈ 2·√(limit × size).
-        threshold = max(200, int(2 * math.sqrt(limit * max(self.size(conn, source), 1))))
+        # index wins while h stays under ≈ 2·√(limit × size / r), r = look-up / step cost.
+        size = max(self.size(conn, source), 1)
         order = (t.c.name_len, source.id_col)
         if self.dialect == "postgresql":
-            # One statement: at most ``threshold`` hits by bitmap index scans, counted and sorted.
-            capped = select(t).where(or_(*[self._pg_hits(source, b) for b in branches]), exact)
-            capped = capped.limit(threshold).subquery("hits")
-            q = (select(capped, func.count().over().label("n_hits"))
-                 .order_by(capped.c.name_len, capped.c[source.index_id]).limit(limit))
-            rows = conn.execute(q).all()
-            if not rows or rows[0].n_hits < threshold:
+            # PostgreSQL re-checks every trigram hit in the table (≈ 15 walk steps): decide on the
+            # planner's estimate of the hits (GIN statistics; no execution), not on a count.
+            threshold = max(100, int(2 * math.sqrt(limit * size / 15)))
+            found = or_(*[self._pg_hits(source, b) for b in branches])
+            if self._pg_estimate(conn, select(literal_column("1")).select_from(t).where(found)) < threshold:
                 self.last_plan[source.key] = "index"
-                return rows
+                hits = (select(source.id_col.label("id"), t.c.name_len.label("len")).where(found, exact)
+                        .cte("hits").prefix_with("MATERIALIZED"))
+                first = select(hits).order_by(hits.c.len, hits.c.id).limit(limit).subquery("first")
+                q = select(t).join(first, first.c.id == source.id_col).order_by(first.c.len, first.c.id)
+                return conn.execute(q).all()
         else:
+            threshold = max(200, int(2 * math.sqrt(limit * size)))
             parts = [self._sqlite_hits(source, b) for b in branches]
             ids = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
             probe = select(func.count()).select_from(ids.limit(threshold).subquery())

@@ -21,7 +21,6 @@ from .._common import current_user, services
 from ..company_edit import sid_hash, typed_password
 from . import bp
 from ._json import to_json
-from .companies import OPENAPI_PATHS as _CARD_PATHS
 
 _KIND_OF_ADDRESS = {v: k for k, v in ADDRESS_TYPES.items()}  # postal → 1
 BAD_BODY = "Send a JSON object."
@@ -302,11 +301,10 @@ OPENAPI_SCHEMAS = {
     },
 }
 
-# The card's GET lives in ``companies.py`` under the same path: this module is assembled after it
-# (alphabetical), so its path item carries both operations.
+# ``openapi.document`` merges the operations of one path from every module (the card's GET is in
+# ``companies.py``, the delete in ``company_writes.py``).
 OPENAPI_PATHS = {
     "/companies/{company_id}": {
-        **_CARD_PATHS.get("/companies/{company_id}", {}),
         "patch": {
             "tags": ["Companies"],
             "summary": "Change a company's fields and addresses",

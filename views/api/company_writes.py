@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import sys
 
 from flask import g, jsonify, request, url_for
 from flask_babel import gettext as _
@@ -23,9 +24,9 @@ from facade.errors import ClassicRejected, InvalidInput, NotAuthenticated
 from facade.i18n import N_
 
 from .._common import current_user, services
+from ..company_create import refusal_texts
 from . import bp
 from ._json import to_json
-from .companies import OPENAPI_PATHS as _COMPANY_READS
 
 BAD_BODY = N_("Send a JSON object.")
 DUPLICATES = N_("Companies that may be the same already exist. Check them, or send confirm_duplicates: true.")
@@ -164,8 +165,7 @@ def delete_company(company_id: int):
         uc.delete_company(company_id, current_user(), classic=classic_caller(password or None),
                           companies=svc.classic_companies)
     except ClassicRejected as exc:
-        reasons = [_(r.message, **r.params) for r in exc.details.get("reasons", ())]
-        return _error(422, "classic_rejected", _(exc.message), reasons=reasons)
+        return _error(422, "classic_rejected", _(exc.message), reasons=refusal_texts(exc))
     except NotAuthenticated as exc:
         return _password_required(exc)
     return "", 204
@@ -288,8 +288,7 @@ OPENAPI_SCHEMAS = {
     },
 }
 
-_COMPANY_ITEM = dict(_COMPANY_READS.get("/companies/{company_id}", {}))
-_COMPANY_ITEM["delete"] = {
+_COMPANY_DELETE = {
     "summary": "Delete a company (soft delete, CRM_DELETE)",
     "operationId": "deleteCompany",
     "tags": ["companies"],
@@ -302,7 +301,7 @@ _COMPANY_ITEM["delete"] = {
     },
 }
 
-OPENAPI_PATHS = {
+_OWN_PATHS = {
     "/companies": {
         "post": {
             "summary": "Create a company or a private customer (CRM_WRITE) through SaveCompanies",
@@ -320,7 +319,7 @@ OPENAPI_PATHS = {
             },
         }
     },
-    "/companies/{company_id}": _COMPANY_ITEM,
+    "/companies/{company_id}": {"delete": _COMPANY_DELETE},
     "/register": {
         "get": {
             "summary": "Search the company register (CRM_WRITE)",
@@ -359,3 +358,32 @@ OPENAPI_PATHS = {
         }
     },
 }
+
+
+def _merged_paths() -> dict:
+    """This module's paths, each with the methods other API modules document for the same path.
+
+    ``openapi.document()`` keeps one item per path (the last module's): ``/companies/{company_id}``
+    is shared with the card (GET) and the edit (PATCH), so this module, which comes last, carries
+    their methods too. Harmless once ``document()`` merges the methods of a path itself.
+    """
+    own = sys.modules[__name__]
+    merged = {}
+    for path, item in _OWN_PATHS.items():
+        combined: dict = {}
+        for name, module in sorted(sys.modules.items()):
+            if module is own or not name.startswith(__package__ + ".") or module is None:
+                continue
+            other = module.__dict__.get("OPENAPI_PATHS")
+            if isinstance(other, dict) and path in other:
+                combined.update(other[path])
+        combined.update(item)
+        merged[path] = combined
+    return merged
+
+
+def __getattr__(name: str):
+    # Computed when the OpenAPI document is built (every area module is loaded by then).
+    if name == "OPENAPI_PATHS":
+        return _merged_paths()
+    raise AttributeError(name)

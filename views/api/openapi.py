@@ -58,7 +58,7 @@ def document() -> dict:
                 responses = op.setdefault("responses", {})
                 for code, resp in ERRORS.items():
                     responses.setdefault(code, resp)
-            paths[path] = item
+            paths.setdefault(path, {}).update(item)
         schemas.update(getattr(module, "OPENAPI_SCHEMAS", {}))
     return {
         "openapi": "3.1.0",

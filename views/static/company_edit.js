@@ -39,8 +39,11 @@
     var box = document.getElementById("info");
     if (!form || !box) return false;
     box.replaceWith(form);
-    var first = form.querySelector("[aria-invalid=true], .conflict, textarea, input:not([type=hidden]), select");
-    if (first && first.classList.contains("conflict")) focusHeading(form);
+    // A refused save: the first marked field, or the heading above the conflict box; else the first field.
+    var invalid = form.querySelector("[aria-invalid=true]");
+    var first = form.querySelector("textarea, input:not([type=hidden]), select");
+    if (invalid) invalid.focus();
+    else if (form.querySelector(".conflict, .form-message")) focusHeading(form);
     else if (first) first.focus();
     return true;
   }
