@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 class SystemClock:
     """``Clock`` reading the system time (UTC)."""
 
     def now_utc(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FixedClock:
     """``Clock`` frozen at one moment (aware UTC); ``advance`` moves it."""
 
     def __init__(self, moment: datetime) -> None:
-        self.moment = moment.astimezone(timezone.utc)
+        self.moment = moment.astimezone(UTC)
 
     def now_utc(self) -> datetime:
         return self.moment

@@ -57,11 +57,12 @@ def sign_in(login: str, password: str, *, users: UserRepository) -> User:
 def require(user: User, right: str = CRM_READ) -> None:
     """Raise Forbidden unless ``user`` holds ``right`` (or ADMIN)."""
     if not user.can(right):
-        raise Forbidden(f"This needs the classic right {right}.", right=right)
+        raise Forbidden(NEEDS_RIGHT, right=right)
 
 
 # --- sessions -------------------------------------------------------------------------------
 
+NEEDS_RIGHT = N_("This needs the classic right %(right)s.")
 SESSION_EXPIRED = N_("Your session has expired. Please sign in again.")
 _TOUCH_EVERY = timedelta(seconds=30)  # don't write the store on every request
 

@@ -207,6 +207,11 @@ class FeedCursors(Protocol):
     def save(self, cursor: Cursor) -> None:
         """Store the cursor (insert or replace)."""
 
+    def advance(self, old: Cursor, new: Cursor) -> bool:
+        """Replace ``old`` by ``new`` only if the stored cursor is still ``old`` (same poll time):
+        a poll that overlapped a rebuild (which reset or replaced the cursor) is dropped. Returns
+        whether it was stored."""
+
     def reset(self, name: str) -> None:
         """Forget the cursor (its consumer is being rebuilt)."""
 
@@ -300,8 +305,11 @@ def follow_changes(
             changes = feed.changes_since(cursor.position, consumer.tables, overlap=widened)
             written = consumer.apply(changes) if not changes.empty else 0
             written += consumer.tick(now, cursor.polled_utc)
-            cursors.save(replace(cursor, position=changes.position, polled_utc=now,
-                                 rows_applied=cursor.rows_applied + written))
+            moved = cursors.advance(cursor, replace(cursor, position=changes.position, polled_utc=now,
+                                                    rows_applied=cursor.rows_applied + written))
+            if not moved:
+                report.errors[consumer.name] = "rebuilt meanwhile: this poll is dropped"
+                continue
             report.polled.append(consumer.name)
             report.rows[consumer.name] = written
         except Exception as exc:  # one consumer's failure must not stop the others

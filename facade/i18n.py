@@ -2,6 +2,6 @@
 ``pybabel extract -k N_`` finds; the views translate them when showing them."""
 
 
-def N_(text: str) -> str:  # noqa: N802 - the gettext convention
+def N_(text: str) -> str:
     """Mark ``text`` for translation without translating it here."""
     return text

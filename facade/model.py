@@ -65,7 +65,7 @@ class Installation:
     classic_url: str = ""
     rates: dict[str, Decimal] = field(default_factory=dict)
     default_payment_days: int = 30
-    default_vat_pct: Decimal = Decimal("25")
+    default_vat_pct: Decimal = Decimal(25)
 
     def rate(self, currency: str | None) -> Decimal | None:
         """SEK per unit of ``currency`` (None/blank = base currency → 1); None when unknown."""

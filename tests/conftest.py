@@ -82,9 +82,17 @@ def app(kit, tmp_path):
     application.extensions["crm_lite"].close()
 
 
+def english_client(app):
+    """A test client whose browser asks for English (the msgids): page tests assert English
+    text; Swedish, the default, is covered by tests/test_translations.py."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    return english_client(app)
 
 
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')

@@ -43,7 +43,7 @@ def test_every_tab_of_the_card_loads_in_place(live, testbolaget):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = launch_chromium(p)
-        page = browser.new_page(locale="sv-SE", viewport={"width": 1280, "height": 900})
+        page = browser.new_page(locale="en-GB", viewport={"width": 1280, "height": 900})
         errors: list[str] = []
         page.on("console", lambda msg: errors.append(msg.text)
                 if msg.type == "error" and not msg.location.get("url", "").endswith("/favicon.ico") else None)

@@ -517,7 +517,7 @@ def sv_money(value: Decimal) -> str:
 
 
 def test_page_shows_the_figures_the_swedish_way(anna, kit_sql):
-    html = anna.get("/").get_data(as_text=True)
+    html = anna.get("/", headers={"Accept-Language": "sv"}).get_data(as_text=True)
     sales = expected_sales(kit_sql)
     company = sum((v["month"] for v in sales.values()), Decimal(0))
     pipeline = expected_pipeline(kit_sql, ANNA, *MONTH)
@@ -532,7 +532,7 @@ def test_page_shows_the_figures_the_swedish_way(anna, kit_sql):
 
 
 def test_page_lists_meetings_with_company_links_and_marks_the_one_ending_tomorrow(anna, kit_sql):
-    html = anna.get("/").get_data(as_text=True)
+    html = anna.get("/", headers={"Accept-Language": "sv"}).get_data(as_text=True)
     meeting_ids = set(expected_meeting_ids(kit_sql, ANNA))
     companies = {r.CompanyID for r in rows(kit_sql, 'SELECT "ActivityID", "CompanyID" FROM "tblActivity"')
                  if r.ActivityID in meeting_ids and r.CompanyID is not None}

@@ -200,21 +200,25 @@ def test_index_and_plain_sql_agree_on_the_kit_samples_messy_rows(indexed5):
         assert answers(query, FromIndex(index, plain)) == answers(query, plain), query
 
 
-def test_index_on_postgresql_classic_data_agrees_with_plain_sql_there(kit_any, tmp_path):
-    if kit_any.engine_name == "mariadb":
-        pytest.skip("plain SQL on MariaDB goes through pyodbc; the index copies engine-neutral Core reads")
+def test_an_index_copied_from_any_engine_agrees_with_plain_sql(kit, kit_any, tmp_path):
+    """The index copied from SQLite, PostgreSQL or MariaDB (pyodbc) answers as plain SQL does there.
+    MariaDB's plain prefilter is a looser superset (its collation has å = a), so when candidates
+    are cut at the limit its answers differ by design: there the index is compared with plain SQL
+    on the SQLite sample, which holds the same rows."""
     classic = make_engine(kit_any.app_url)
     store = make_engine(f"sqlite:///{tmp_path / 'store.db'}", store=True)
+    reference = make_engine(kit.app_url) if kit_any.engine_name == "mariadb" else classic
     try:
         create_state_schema(store)
         index = SqlSearchIndex(store, classic)
         index.rebuild()
-        plain = SqlSearchQueries(classic)
+        plain = SqlSearchQueries(reference)
         for query in FIXED:
             assert answers(query, FromIndex(index, plain)) == answers(query, plain), (kit_any.engine_name, query)
     finally:
         classic.dispose()
         store.dispose()
+        reference.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -105,6 +105,7 @@ def tampered(kit, tmp_path):
                ORDER BY "DocumentID" LIMIT 5'''))]
     app = make_app(db, tmp_path)
     client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     assert sign_in(client, "karin").status_code == 302
     yield client, set_doc, doc_ids, tmp_path
     app.extensions["crm_lite"].close()

@@ -65,6 +65,7 @@ def clients(tabs_app):
     out = {}
     for login in USERS:
         c = tabs_app.test_client()
+        c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
         r = sign_in(c, login)
         assert r.status_code == 302, login
         out[login] = c

@@ -192,12 +192,7 @@ ERRORS = {"CrmLiteError", "NotAuthenticated", "Forbidden", "NotFound", "InvalidI
 # Error messages known to be unmarked: "path:function" → why. The test fails when one is fixed,
 # so the entry gets removed, and when a new one appears.
 KNOWN_UNMARKED = {
-    "facade/auth.py:require": "f-string; should be N_('This needs the classic right %(right)s.')",
-    "adapters/sql/engine.py:classic_connection": "plain strings; should be N_(…)",
     "adapters/sql/schema_check.py:*": "start-up diagnostics of `crm-lite check` (CLI, English)",
-    "views/_common.py:wrapper": "f-string of @requires; should be N_('This needs the classic right %(right)s.')",
-    "adapters/sql/company_writes.py:update": "plain strings (the classic database errors)",
-    "adapters/sql/merge_records.py:for_company": "plain string",
 }
 
 
@@ -386,7 +381,6 @@ def test_not_found_page_shows_the_facade_message_in_swedish(anna, kit_sql):
     assert "Företaget finns inte eller har tagits bort." in r.get_data(as_text=True)
 
 
-@pytest.mark.xfail(strict=True, reason="views/errors.py TITLES are not marked with N_(): not extracted")
 def test_error_page_title_is_swedish(anna, kit_sql):
     with kit_sql.connect() as c:
         missing_id = c.execute(sa.text('SELECT MAX("CompanyID") + 1000 FROM "tblCompany"')).scalar_one()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable, TypeVar
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import current_app, g
 
+from facade.auth import NEEDS_RIGHT
 from facade.errors import Forbidden
 from facade.model import User
 
@@ -33,7 +35,7 @@ def requires(*rights: str) -> Callable[[F], F]:
             user = current_user()
             for right in rights:
                 if not user.can(right):
-                    raise Forbidden(f"This needs the classic right {right}.", right=right)
+                    raise Forbidden(NEEDS_RIGHT, right=right)
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

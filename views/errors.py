@@ -19,6 +19,7 @@ from facade.errors import (
     NotAuthenticated,
     NotFound,
 )
+from facade.i18n import N_
 
 log = logging.getLogger("crm_lite")
 
@@ -33,15 +34,15 @@ STATUS = {
 }
 
 TITLES = {
-    401: "Please sign in",
-    403: "Not allowed",
-    404: "Not found",
-    400: "Check your input",
-    409: "Changed by someone else",
-    422: "The classic system said no",
-    503: "The classic system cannot be reached",
-    429: "Too many attempts",
-    500: "Something went wrong",
+    401: N_("Please sign in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    400: N_("Check your input"),
+    409: N_("Changed by someone else"),
+    422: N_("The classic system said no"),
+    503: N_("The classic system cannot be reached"),
+    429: N_("Too many attempts"),
+    500: N_("Something went wrong"),
 }
 
 
@@ -59,6 +60,19 @@ def render_error(status: int, code: str, message: str):
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
+def translated(exc: CrmLiteError) -> str:
+    """The error's message in the user's language, its ``%(name)s`` placeholders filled from details."""
+    if not exc.message:
+        return _(TITLES.get(500, ""))
+    message = _(exc.message)
+    if "%(" in message:
+        try:
+            message = message % {k: v for k, v in exc.details.items() if isinstance(v, (str, int))}
+        except (KeyError, ValueError, TypeError):
+            pass
+    return message
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers."""
 
@@ -71,7 +85,7 @@ def init_app(app: Flask) -> None:
                 break
         if status >= 500:
             log.warning("%s on %s: %s", type(exc).__name__, request.path, exc.message, exc_info=exc.__cause__)
-        return render_error(status, code, _(exc.message) if exc.message else _(TITLES.get(status, "")))
+        return render_error(status, code, translated(exc))
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):

@@ -26,11 +26,11 @@ def init_app(app: Flask, settings) -> None:
     @app.before_request
     def _csrf_protect():
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
-            return None
+            return
         if request.path.startswith("/api/") and request.headers.get("Authorization", "").lower().startswith("basic "):
-            return None
+            return
         csrf.protect()
-        return None
+        return
     app.config["RATELIMIT_STORAGE_URI"] = settings.ratelimit_storage_uri
     app.config["CRM_LITE_LOGIN_RATE_LIMIT"] = settings.login_rate_limit
     limiter.init_app(app)

@@ -346,6 +346,17 @@ class SqlFeedCursors:
             if not res.rowcount:
                 conn.execute(insert(feed_cursor).values(name=cursor.name, **values))
 
+    def advance(self, old: Cursor, new: Cursor) -> bool:
+        """Compare-and-set on the poll time (one UPDATE)."""
+        with self.store.begin() as conn:
+            res = conn.execute(
+                update(feed_cursor)
+                .where(feed_cursor.c.name == old.name, feed_cursor.c.polled_utc == _naive_utc(old.polled_utc))
+                .values(position_json=json.dumps(new.position.to_json()), polled_utc=_naive_utc(new.polled_utc),
+                        rows_applied=new.rows_applied)
+            )
+        return bool(res.rowcount)
+
     def reset(self, name: str) -> None:
         """Forget the cursor of ``name``."""
         with self.store.begin() as conn:

@@ -37,6 +37,7 @@ from facade.company_edit import (
 )
 from facade.company_merge import AREAS, AreaCount
 from facade.errors import ClassicUnavailable, Conflict, NotFound
+from facade.i18n import N_
 
 from .companies import user_columns, user_ref, with_addresses
 from .engine import classic_connection
@@ -168,8 +169,8 @@ class SqlCompanyWrites:
                         select(tblCompany.c.Deleted).where(tblCompany.c.CompanyID == company_id)
                     ).first()
                     if state is None or int(state.Deleted) != 0:
-                        raise NotFound("The company has been deleted.")
-                    raise Conflict("The company was changed by someone else.")
+                        raise NotFound(N_("The company has been deleted."))
+                    raise Conflict(N_("The company was changed by someone else."))
                 # Addresses only after the company's ChangeNo check: the check guards them too.
                 for addr_type, address in patch.addresses.items():
                     row = {_ADDRESS_COLUMNS[k]: getattr(address, k) for k in _ADDRESS_COLUMNS}
@@ -188,10 +189,10 @@ class SqlCompanyWrites:
                             insert(tblAddress).values(CompanyID=company_id, PersonID=None, AddrType=addr_type, **row)
                         )
         except OperationalError as exc:
-            raise ClassicUnavailable("The classic database cannot be reached right now.") from exc
+            raise ClassicUnavailable(N_("The classic database cannot be reached right now.")) from exc
         except DBAPIError as exc:
             if exc.connection_invalidated:
-                raise ClassicUnavailable("The connection to the classic database was lost.") from exc
+                raise ClassicUnavailable(N_("The connection to the classic database was lost.")) from exc
             raise
         return seen_change_no + 1
 

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from facade.errors import ClassicUnavailable
+from facade.i18n import N_
 
 
 def make_engine(url: str, *, pool_size: int = 5, store: bool = False) -> Engine:
@@ -45,10 +46,10 @@ def classic_connection(engine: Engine) -> Iterator[Connection]:
         with engine.connect() as conn:
             yield conn
     except OperationalError as exc:
-        raise ClassicUnavailable("The classic database cannot be reached right now.") from exc
+        raise ClassicUnavailable(N_("The classic database cannot be reached right now.")) from exc
     except DBAPIError as exc:
         if exc.connection_invalidated:
-            raise ClassicUnavailable("The connection to the classic database was lost.") from exc
+            raise ClassicUnavailable(N_("The connection to the classic database was lost.")) from exc
         raise
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from facade.company_merge import MergeChoice, MergeRecord
 from facade.errors import ClassicUnavailable
+from facade.i18n import N_
 
 from .state import merge_record, recent_view
 
@@ -106,7 +107,7 @@ class SqlMergeRecords:
                 rows = conn.execute(q).all()
         except SQLAlchemyError as exc:
             log.warning("Could not read merge records of %s", company_id, exc_info=True)
-            raise ClassicUnavailable("CRM Lite's store cannot be read right now.") from exc
+            raise ClassicUnavailable(N_("CRM Lite's store cannot be read right now.")) from exc
         out = []
         for r in rows:
             try:

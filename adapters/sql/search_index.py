@@ -15,13 +15,18 @@ What is stored are the same normal forms the plain SQL prefilter (``adapters/sql
 compares: ``facade.text.fold`` of every name (joined by a line feed, which no query word
 contains), the org number and phone numbers without the separators plain SQL strips, the folded
 e-mail, and the length plain SQL orders by. A query therefore returns exactly plain SQL's
-candidate rows in plain SQL's order; only the way to find them differs:
+candidate rows in plain SQL's order (the facade then ranks them as always); only the way to find
+them differs. Per source, one of two plans:
 
-- every condition has a usable index (words/numbers of three or more characters, or a
-  customer number): count the index hits (at most ``PROBE``); few → read just those rows, sort,
-  take ``limit + 1``; many → walk ``(name_len, id)`` in order and stop after ``limit + 1`` hits
-  (a common word is found within the first few hundred rows);
-- a two-character word: walk ``(name_len, id)`` in order (stops early for common pairs).
+- **index**: every OR-branch of the query has an index (trigram terms of three or more
+  characters; ``grams`` tokens — every two-character piece of the names and, marked ``e``, of the
+  e-mail — for two-letter words; a customer/supplier number): read the hits, keep the exact ones,
+  sort by (name_len, id), take ``limit + 1``. Chosen while the hits stay under ≈ 2·√(limit × rows)
+  (SQLite: counted in the FTS index, at most that many; PostgreSQL: the planner's estimate, since
+  counting there means reading the table);
+- **walk**: go through the walk index (name_len, id, searched columns) in order and stop after
+  ``limit + 1`` exact hits — fast for common words, whose hits come early; also for the rare
+  branch no index can find (a phone number of one or two digits after its zeros).
 """
 
 from __future__ import annotations
@@ -430,6 +435,9 @@ class SqlSearchIndex:
                     break
                 entries = [source.entry(r) for r in rows]
                 with self.store.begin() as conn:
+                    # A poll that was running when the rebuild started may have written some of
+                    # these rows already: replace them (rows are copies, either is current).
+                    self._delete(conn, source, [e[source.index_id] for e in entries])
                     self._insert(conn, source, entries)
                 last = rows[-1]._mapping[source.classic_id]
                 done += len(rows)

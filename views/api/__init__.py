@@ -13,6 +13,6 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # Import the route modules so they attach to ``bp`` (order = order in the OpenAPI document).
-from . import openapi  # noqa: E402,F401
+from . import openapi
 
 openapi.load_area_modules()
