@@ -79,7 +79,7 @@ def indexed5(kit5, tmp_path_factory):
     classic = make_engine(kit5.app_url)
     store = make_engine(f"sqlite:///{tmp_path_factory.mktemp('store5') / 'store.db'}", store=True)
     create_state_schema(store)
-    index = SqlSearchIndex(store, classic)
+    index = SqlSearchIndex(store, classic, small=0)  # scale 5 is "small": make it choose plans as at 1000
     assert index.available()
     index.rebuild()
     yield index, SqlSearchQueries(classic)
@@ -235,7 +235,7 @@ def pg_store_index(kit5):
     store = make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, store=True)
     classic = make_engine(kit5.app_url)
     create_state_schema(store)
-    index = SqlSearchIndex(store, classic)
+    index = SqlSearchIndex(store, classic, small=0)
     assert index.available(), "pg_trgm must be installable in the store database"
     index.rebuild()
     yield index, SqlSearchQueries(classic)

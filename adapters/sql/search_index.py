@@ -83,6 +83,8 @@ log = logging.getLogger(__name__)
 BATCH = 2000
 #: Ids per ``IN (…)`` when changed rows are read again.
 IN_CHUNK = 500
+#: Tables up to this many rows are always walked (cheaper than asking an index first).
+SMALL = 20_000
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -140,6 +142,10 @@ class Source:
     live_only: bool  # classic rows with Deleted = 1 are not indexed
     entry: Callable
     row: Callable
+    read: tuple[str, ...] = ()  # the classic columns ``entry`` needs (never the long notes)
+
+    def classic_columns(self) -> list:
+        return [self.classic.c[c] for c in self.read]
 
     @property
     def id_col(self):
@@ -222,13 +228,18 @@ def _employee_row(r) -> EmployeeRow:
 SOURCES: dict[str, Source] = {
     SOURCE_COMPANY: Source(SOURCE_COMPANY, tblCompany, "CompanyID", search_company, "company_id",
                            "search_company_fts", ("names", "email_fold", "org_digits", "phones"), "search_company_grams", True,
-                           _company_entry, _company_row),
+                           _company_entry, _company_row,
+                           ("CompanyID", "Name", "NickName", "OrgNo", "CustomerNo", "SupplierNo", "CompanyKind",
+                            "IsCustomer", "IsSupplier", "Phone", "Email", "ChangeNo", "Deleted")),
     SOURCE_PERSON: Source(SOURCE_PERSON, tblPerson, "PersonID", search_person, "person_id",
                           "search_person_fts", ("names", "email_fold", "phones"), "search_person_grams", True,
-                          _person_entry, _person_row),
+                          _person_entry, _person_row,
+                          ("PersonID", "FirstName", "LastName", "JobTitle", "Phone", "Mobile", "Email", "ChangeNo",
+                           "Deleted")),
     SOURCE_EMPLOYEE: Source(SOURCE_EMPLOYEE, tblUser, "UserID", search_employee, "user_id",
                             "search_employee_fts", ("names", "email_fold", "phones"), "search_employee_grams", False,
-                            _employee_entry, _employee_row),
+                            _employee_entry, _employee_row,
+                            ("UserID", "LoginName", "FullName", "Title", "Phone", "Email", "Active")),
 }
 SOURCE_OF_TABLE = {"tblCompany": SOURCE_COMPANY, "tblPerson": SOURCE_PERSON, "tblUser": SOURCE_EMPLOYEE}
 
@@ -264,11 +275,12 @@ class SqlSearchIndex:
     name = INDEX_NAME
     tables = INDEX_TABLES
 
-    def __init__(self, store: Engine, classic: Engine, *, batch: int = BATCH) -> None:
+    def __init__(self, store: Engine, classic: Engine, *, batch: int = BATCH, small: int = SMALL) -> None:
         self.store = store
         self.classic = classic
         self.dialect = store.dialect.name
         self.batch = batch
+        self.small = small
         self._ready: bool | None = None
         self._sizes: dict[str, int] = {}
         self.last_plan: dict[str, str] = {}
@@ -389,8 +401,7 @@ class SqlSearchIndex:
                                  [(e[source.index_id], e["grams"]) for e in entries])
 
     def _classic_rows(self, source: Source, where) -> list:
-        t = source.classic
-        q = select(t).where(where)
+        q = select(*source.classic_columns()).where(where)
         with classic_connection(self.classic) as conn:
             return conn.execute(q).all()
 
@@ -428,7 +439,7 @@ class SqlSearchIndex:
                 where = ident > last
                 if source.live_only:
                     where = and_(where, t.c.Deleted == 0)
-                q = select(t).where(where).order_by(ident).limit(self.batch)
+                q = select(*source.classic_columns()).where(where).order_by(ident).limit(self.batch)
                 with classic_connection(self.classic) as conn:
                     rows = conn.execute(q).all()
                 if not rows:
@@ -587,13 +598,14 @@ class SqlSearchIndex:
             return []
         t = source.index
         exact = or_(*[b.exact for b in branches])
-        if not all(b.terms or b.number is not None for b in branches):
+        size = max(self.size(conn, source), 1)
+        if size <= self.small or not all(b.terms or b.number is not None for b in branches):
+            # A small table (the employees) is walked whole in a few milliseconds: no probe.
             self.last_plan[source.key] = "walk"
             return self._walk(conn, source, exact, limit)
         # Reading h index hits costs about h row look-ups; walking in order until ``limit`` hits
         # costs about limit × size / h cheap index steps (more: hits gather in long names). The
         # index wins while h stays under ≈ 2·√(limit × size / r), r = look-up / step cost.
-        size = max(self.size(conn, source), 1)
         order = (t.c.name_len, source.id_col)
         if self.dialect == "postgresql":
             # PostgreSQL re-checks every trigram hit in the table (≈ 15 walk steps): decide on the

@@ -134,10 +134,15 @@ LANGUAGE_COOKIE = {"crm_lite_lang": "sv"}
 
 @pytest.fixture
 def browser(engine) -> BrowserSession:
-    """The engine's session for one test: signed out, Swedish, blank page, 1280 px wide."""
+    """The engine's session for one test: signed out, Swedish, blank page, 1280 px wide. After the
+    test, no script on its pages may have thrown or logged an error (Chromium reports them)."""
     engine.reset(cookies=LANGUAGE_COOKIE)
     engine.set_width(1280)
-    return engine
+    engine.js_errors.clear()
+    yield engine
+    errors = list(engine.js_errors)
+    engine.js_errors.clear()
+    assert not errors, f"{engine.engine}: JavaScript errors on the pages: {errors}"
 
 
 def sign_in(browser: BrowserSession, login: str = "anna", password: str = "classic") -> None:

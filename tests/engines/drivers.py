@@ -1,6 +1,6 @@
 """One small, driver-neutral browser interface for the cross-browser suite.
 
-``BrowserSession`` is what a test sees: goto / fill / click / press / text_of / is_visible /
+``BrowserSession`` is what a test sees: goto / fill / click / press / type_text / text_of / is_visible /
 wait_for / wait_for_url / screenshot / set_width / current_url / eval_js / reset. Two
 implementations:
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import platform
+import re
 import select
 import shutil
 import subprocess
@@ -87,6 +88,9 @@ class BrowserSession(ABC):
 
     engine: str
     base_url: str
+    #: JavaScript errors the page threw or logged since the list was last cleared (Chromium only:
+    #: WebDriver has no portable console log).
+    js_errors: list[str]
 
     def url(self, path: str) -> str:
         """An absolute URL for a path of the app ("/search?q=x"); absolute URLs pass through."""
@@ -109,6 +113,10 @@ class BrowserSession(ABC):
     def press(self, selector: str | None, key: str) -> None:
         """Press ``key`` in the first visible element matching ``selector``, or, with ``None``,
         in whatever has the focus (a keyboard user's next key)."""
+
+    @abstractmethod
+    def type_text(self, text: str) -> None:
+        """Type ``text`` into whatever has the focus, key by key (a keyboard user typing)."""
 
     @abstractmethod
     def text_of(self, selector: str) -> str:
@@ -152,7 +160,11 @@ class BrowserSession(ABC):
 
     def wait_for_url(self, expected: str | Callable[[str], bool], timeout: float = TIMEOUT) -> str:
         """Wait until the URL is ``expected`` (a path of the app or an absolute URL) or
-        satisfies it (a predicate on the absolute URL); returns the URL."""
+        satisfies it (a predicate on the absolute URL) and the page has loaded; returns the URL.
+
+        The URL changes as soon as a navigation commits, while the new page still parses: its
+        deferred scripts (typeahead, tabs, shortcuts) are not bound yet, so a test acting then
+        would race them. ``document.readyState == "complete"`` comes after they ran."""
         if callable(expected):
             check = expected
             what = "the URL to match"
@@ -160,8 +172,13 @@ class BrowserSession(ABC):
             target = self.url(expected)
             check = target.__eq__
             what = f"the URL to be {target}"
-        self.wait_until(lambda: check(self.current_url()), timeout=timeout, what=what)
+        self.wait_until(lambda: check(self.current_url()) and self.ready(), timeout=timeout,
+                        what=what + " and the page to load")
         return self.current_url()
+
+    def ready(self) -> bool:
+        """Whether the page shown has loaded (its deferred scripts ran)."""
+        return self.eval_js("return document.readyState;") == "complete"
 
     def wait_until(self, condition: Callable[[], bool], *, timeout: float = TIMEOUT, what: str = "") -> None:
         """Poll ``condition`` every 50 ms until true (an exception counts as false: the page
@@ -234,6 +251,9 @@ def _playwright_release() -> None:
         _PLAYWRIGHT.update(instance=None, users=0)
 
 
+_CLIENT_ERROR = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
+
+
 class PlaywrightSession(BrowserSession):
     """Debian's Chromium driven by Playwright (one browser, one context, one page)."""
 
@@ -242,15 +262,25 @@ class PlaywrightSession(BrowserSession):
             raise EngineUnavailable(f"chromium: {CHROMIUM} is missing: install {_MISSING['chromium']}")
         self.engine = "chromium"
         self.base_url = base_url
+        self.js_errors = []
         playwright = _playwright_acquire()
         try:
             self.browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             self.context = self.browser.new_context(locale=locale, viewport={"width": 1280, "height": HEIGHT})
             self.context.set_default_timeout(TIMEOUT * 1000)
             self.page = self.context.new_page()
+            self.page.on("pageerror", lambda exc: self.js_errors.append(f"uncaught: {exc}"))
+            self.page.on("console", self._console)
         except Exception:
             _playwright_release()
             raise
+
+    def _console(self, msg) -> None:
+        # Errors the page's scripts log, and server errors (5xx). A 4xx is an answer a test may
+        # want (a wrong password is 401), and the missing favicon is nobody's fault.
+        if msg.type != "error" or _CLIENT_ERROR.match(msg.text):
+            return
+        self.js_errors.append(f"console: {msg.text} ({msg.location.get('url', '')})")
 
     def pause(self, seconds: float) -> None:
         # Playwright's sync API updates page.url only while it runs: sleep inside it.
@@ -273,6 +303,9 @@ class PlaywrightSession(BrowserSession):
             self.page.keyboard.press(key)
         else:
             self._first_visible(selector).press(key)
+
+    def type_text(self, text: str) -> None:
+        self.page.keyboard.type(text)
 
     def text_of(self, selector: str) -> str:
         return self._first_visible(selector).inner_text()
@@ -330,6 +363,7 @@ class SeleniumSession(BrowserSession):
         self.engine = engine
         self.driver = driver
         self.base_url = base_url
+        self.js_errors = []
         self._cleanup = cleanup
         self._keys = _selenium_keys()
         driver.set_page_load_timeout(30)
@@ -401,6 +435,11 @@ class SeleniumSession(BrowserSession):
             chain.perform()
         else:
             self._act(selector, lambda el: el.send_keys(keys))
+
+    def type_text(self, text: str) -> None:
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        ActionChains(self.driver).send_keys(text).perform()
 
     def text_of(self, selector: str) -> str:
         return self._act(selector, lambda el: el.text)

@@ -1,4 +1,6 @@
-"""Accessibility: axe-core over every page (Chromium), the keyboard and visible focus (every engine).
+"""Accessibility: axe-core over every page (Chromium), the keyboard and visible focus (every engine):
+Tab through the top bar, menus, recently viewed, the card's tabs and the in-place edit form; "?"
+opens the shortcuts help and Esc closes it.
 
 axe-core comes with the PyPI package ``axe-playwright-python`` (offline). A page passes with 0
 serious or critical violations; moderate and minor ones are listed in the run's summary
@@ -22,14 +24,27 @@ BLOCKING = ("serious", "critical")
 
 @pytest.fixture(scope="module")
 def ids(live_sql) -> dict[str, int]:
-    """Testbolaget Aktiebolag's CompanyID and one live contact's PersonID (kit SQL)."""
+    """Ids of the pages' subjects (kit SQL): Testbolaget Aktiebolag (company), one live contact of it
+    (person), its duplicate Testbolaget AB (duplicate, for the merge preview), one live e-mail and one
+    live order of it, and anna (user, her employee card)."""
     with live_sql.connect() as c:
-        cid = c.execute(sa.text('SELECT "CompanyID" FROM "tblCompany" '
-                                'WHERE "Name" = \'Testbolaget Aktiebolag\' AND "Deleted" = 0')).scalar_one()
-        pid = c.execute(sa.text(
-            'SELECT MIN(p."PersonID") FROM "tblCompanyPerson" cp JOIN "tblPerson" p ON p."PersonID" = cp."PersonID" '
-            'WHERE cp."CompanyID" = :cid AND cp."Deleted" = 0 AND p."Deleted" = 0'), {"cid": cid}).scalar_one()
-    return {"company": int(cid), "person": int(pid)}
+        def one(query: str, **params):
+            value = c.execute(sa.text(query), params).scalar_one()
+            assert value is not None, query
+            return int(value)
+
+        cid = one('SELECT "CompanyID" FROM "tblCompany" WHERE "Name" = \'Testbolaget Aktiebolag\' AND "Deleted" = 0')
+        return {
+            "company": cid,
+            "person": one('SELECT MIN(p."PersonID") FROM "tblCompanyPerson" cp '
+                          'JOIN "tblPerson" p ON p."PersonID" = cp."PersonID" '
+                          'WHERE cp."CompanyID" = :cid AND cp."Deleted" = 0 AND p."Deleted" = 0', cid=cid),
+            "duplicate": one('SELECT "CompanyID" FROM "tblCompany" WHERE "Name" = \'Testbolaget AB\' AND "Deleted" = 0'),
+            "email": one('SELECT MIN(e."EmailID") FROM "tblEmail" e JOIN "tblEmailLink" l ON l."EmailID" = e."EmailID" '
+                         'WHERE l."CompanyID" = :cid AND e."Deleted" = 0', cid=cid),
+            "order": one('SELECT MIN("OrderID") FROM "tblOrder" WHERE "CompanyID" = :cid AND "Deleted" = 0', cid=cid),
+            "user": one('SELECT "UserID" FROM "tblUser" WHERE "LoginName" = \'anna\''),
+        }
 
 
 @pytest.fixture
@@ -51,6 +66,20 @@ PAGES = [
     ("company", "/companies/{company}", None),
     *[(f"tab-{tab}", f"/companies/{{company}}/{tab}", None) for tab in TABS],
     ("person", "/persons/{person}", None),
+    ("email", "/companies/{company}/emails/{email}", None),
+    ("order", "/companies/{company}/orders/{order}", None),
+    ("employee", "/employees/{user}", None),
+    ("recent", "/recent", None),
+    ("shortcuts", "/shortcuts", None),
+    ("shortcuts-dialog", "/companies/{company}", "shortcuts"),
+    ("new-company", "/companies/new", None),
+    ("edit", "/companies/{company}/edit", None),
+    ("edit-in-place", "/companies/{company}", "edit"),
+    ("notes-in-place", "/companies/{company}", "notes"),
+    ("merge-pick", "/companies/{company}/merge", None),
+    ("merge-search", "/companies/{company}/merge?q=Testbolaget", None),
+    ("merge-preview", "/companies/{company}/merge/preview?merge_id={duplicate}", None),
+    ("delete", "/companies/{company}/delete", None),
 ]
 
 
@@ -62,6 +91,15 @@ def _prepare(session: BrowserSession, action: str | None) -> None:
     elif action == "menus":
         session.click("details.recent-menu summary")
         session.wait_for("details.recent-menu .menu-body")
+    elif action == "shortcuts":
+        session.press(None, "?")
+        session.wait_for("#shortcuts-dialog kbd")
+    elif action == "edit":
+        session.click("section#info a.button-edit")
+        session.wait_for("section#info[data-edit-box] #f-name")
+    elif action == "notes":
+        session.click("section#info a.notes-edit")
+        session.wait_for("section#info[data-edit-box] #f-notes")
 
 
 @pytest.mark.parametrize(("name", "path", "action"), PAGES, ids=[p[0] for p in PAGES])
@@ -72,8 +110,11 @@ def test_axe_finds_no_serious_or_critical_violations(chromium, ids, name, path, 
         sign_in(chromium)
     chromium.goto(path.format(**ids))
     chromium.wait_for("main h1")
+    assert chromium.path() == path.format(**ids), "the page itself, not a redirect"
+    assert not chromium.is_visible(".error-page"), chromium.text_of("main")
     _prepare(chromium, action)
     results = Axe().run(chromium.page)
+    assert results.response["passes"], "axe checked the page"
     violations = results.response["violations"]
     summary = results.generate_snapshot() or "no violations"
     AXE_SUMMARY.append((name, results.response.get("testEngine", {}).get("version", "?"), violations))
@@ -159,3 +200,61 @@ def test_keyboard_opens_a_recently_viewed_card_and_reaches_every_tab(browser: Br
     for info in reached:
         if info.get("href") in wanted:
             _assert_focus_shows(info, browser.engine)
+
+
+def test_question_mark_opens_the_shortcuts_help_and_escape_closes_it(browser: BrowserSession, ids):
+    sign_in(browser)
+    browser.goto(f"/companies/{ids['company']}")
+    browser.wait_for("main h1")
+    assert not browser.is_visible("#shortcuts-dialog")
+    browser.press(None, "?")
+    browser.wait_for("#shortcuts-dialog kbd")
+    keys = browser.eval_js("return Array.prototype.map.call("
+                           "document.querySelectorAll('#shortcuts-dialog kbd'), function (k) { return k.textContent; });")
+    assert {"/", "?", "Esc"} <= set(keys), f"the help names the shortcuts: {keys}"
+    close = browser.focused()
+    assert browser.eval_js("return document.activeElement.hasAttribute('data-shortcuts-close');"), \
+        f"the focus moves into the dialog, on its Close button: {close}"
+    _assert_focus_shows(close, browser.engine)
+    # Tab stays inside the (modal) dialog.
+    browser.press(None, "Tab")
+    assert browser.eval_js("return !!document.activeElement.closest('#shortcuts-dialog');"), browser.focused()
+    browser.press(None, "Escape")
+    browser.wait_for("#shortcuts-dialog", visible=False)
+    assert browser.path() == f"/companies/{ids['company']}"
+    # With the dialog closed the other shortcuts work again: "g" then "d" goes to the dashboard.
+    browser.type_text("gd")  # one key sequence: the pair must come within 1.5 s
+    browser.wait_for_url("/")
+    browser.wait_for("main h1")
+
+
+def test_keyboard_opens_the_in_place_edit_and_cancel_brings_the_box_back(browser: BrowserSession, ids, live_sql):
+    card = f"/companies/{ids['company']}"
+    with live_sql.connect() as c:
+        change_no = c.execute(sa.text('SELECT "ChangeNo" FROM "tblCompany" WHERE "CompanyID" = :cid'),
+                              {"cid": ids["company"]}).scalar_one()
+    sign_in(browser)
+    browser.goto(card)
+    browser.wait_for("section#info a.button-edit")
+    edit = _tab_to(browser, lambda i: "button-edit" in i.get("cls", ""), limit=80)
+    _assert_focus_shows(edit, browser.engine)
+    browser.press(None, "Enter")
+    browser.wait_for("section#info[data-edit-box] #f-name")
+    browser.wait_until(lambda: browser.focused().get("id") == "f-name", what="the focus in the form's first field")
+    _assert_focus_shows(browser.focused(), browser.engine)
+    # Every field on the way to Save and Cancel shows its focus.
+    seen: list[dict] = []
+    _tab_to(browser, lambda i: i.get("tag") == "button" and i.get("type") == "submit", limit=80, seen=seen)
+    cancel = _tab_to(browser, lambda i: i.get("href", "").endswith(f"{card}#info"), limit=3, seen=seen)
+    for info in seen:
+        _assert_focus_shows(info, browser.engine)
+    assert {"input", "select", "summary", "button", "a"} <= {i.get("tag") for i in seen}, seen
+    assert browser.eval_js("return !!document.activeElement.closest('section#info[data-edit-box]');"), cancel
+    browser.press(None, "Enter")
+    browser.wait_for("section#info:not([data-edit-box]) dl.facts")
+    assert browser.eval_js("return document.activeElement === document.querySelector('section#info h2');"), \
+        "Cancel puts the focus back on the box's heading"
+    assert browser.path() == card
+    with live_sql.connect() as c:
+        assert c.execute(sa.text('SELECT "ChangeNo" FROM "tblCompany" WHERE "CompanyID" = :cid'),
+                         {"cid": ids["company"]}).scalar_one() == change_no, "Cancel saves nothing"

@@ -1,5 +1,7 @@
-"""The main flows in Chromium, Firefox and WebKit: sign in, dashboard, search and typeahead,
-company card and every tab, contact card, recently viewed, sign out, phone width.
+"""The main flows in Chromium, Firefox and WebKit: sign in, dashboard, search and typeahead ("/",
+arrow keys, Enter, Esc), company card and every tab, an in-place edit of the information box,
+contact card, recently viewed, sign out, phone width. The company card's screenshots at 1280 and
+375 px are written to docs/screenshots/<engine>-card-<width>.png on every run.
 
 Every test runs once per engine (``test_x[chromium]``, ``[firefox]``, ``[webkit]``). Expected
 names and ids come from SQL on the live server's database, never from the pages.
@@ -14,15 +16,17 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ..browser import ARTIFACTS
+from ..browser import ARTIFACTS, ROOT
 from .conftest import sign_in
-from .drivers import BrowserSession
+from .drivers import ENGINES, BrowserSession
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.filterwarnings("ignore:setting remote_server_addr:DeprecationWarning")]
 
 #: The company card's tabs (anna holds CRM_READ, ORDER_READ and LEDGER_CUSTOMER: all show).
 TABS = ("contacts", "emails", "documents", "calls", "orders", "ledger")
+#: Where the card's screenshots for the documentation go (the lead commits them).
+DOCS_SHOTS = ROOT / "docs" / "screenshots"
 #: CSS px the page is wider than its layout viewport (scrollbar excluded): > 0 scrolls sideways.
 SIDEWAYS_JS = "return document.documentElement.scrollWidth - document.documentElement.clientWidth;"
 
@@ -68,6 +72,7 @@ def test_sign_in_lands_on_the_dashboard_with_the_users_name(browser: BrowserSess
     assert browser.path() == "/"
     assert not browser.is_visible(".error-page"), browser.text_of("main")
     assert anna_name in browser.text_of("details.user-menu summary")
+    assert browser.eval_js("return document.documentElement.lang;") == "sv", "the language cookie is honoured"
 
 
 def test_a_wrong_password_keeps_the_user_on_the_login_page(browser: BrowserSession):
@@ -122,20 +127,163 @@ def test_typeahead_arrow_down_and_enter_opens_the_highlighted_hit(browser: Brows
     browser.wait_for("main h1")
 
 
-def test_company_card_and_every_tab_show_the_company(browser: BrowserSession, testbolaget):
+def test_slash_focuses_search_and_escape_closes_the_typeahead(browser: BrowserSession, testbolaget):
+    cid = testbolaget[0]
+    card = f"/companies/{cid}"
+    sign_in(browser)
+    browser.goto(card)
+    browser.wait_for("main h1")
+    browser.press(None, "/")
+    browser.wait_until(lambda: browser.focused().get("id") == "global-search", what="'/' to focus the search box")
+    assert browser.eval_js("return document.getElementById('global-search').value;") == "", "'/' is not typed"
+    browser.type_text("Testbolaget Akt")
+    hit = f"#typeahead-list > li[role=presentation] > a[role=option][href='/companies/{cid}']"
+    browser.wait_for(hit)
+    # Down, down, up: back on the first hit; the focus never leaves the box.
+    for key in ("ArrowDown", "ArrowDown", "ArrowUp"):
+        browser.press(None, key)
+    state = browser.eval_js(
+        "var box = document.getElementById('global-search');"
+        "var sel = document.querySelectorAll('#typeahead-list [aria-selected=\"true\"]');"
+        "var first = document.querySelector('#typeahead-list [role=option]');"
+        "return {selected: sel.length, firstSelected: sel.length === 1 && sel[0] === first,"
+        " active: box.getAttribute('aria-activedescendant') === (first && first.id),"
+        " focus: document.activeElement === box};")
+    assert state == {"selected": 1, "firstSelected": True, "active": True, "focus": True}, state
+    browser.press(None, "Escape")
+    browser.wait_for("#typeahead-list", visible=False)
+    closed = browser.eval_js(
+        "var box = document.getElementById('global-search');"
+        "return {expanded: box.getAttribute('aria-expanded'), value: box.value,"
+        " focus: document.activeElement === box, options: document.querySelectorAll('#typeahead-list a').length};")
+    assert closed == {"expanded": "false", "value": "Testbolaget Akt", "focus": True, "options": 0}, closed
+    assert browser.path() == card, "Esc neither submits the search nor leaves the card"
+
+
+def _tab_counts(live_sql, cid: int) -> dict[str, int]:
+    """The number each tab's heading shows for company ``cid``, counted with independent SQL: live
+    contacts (live link, live person); e-mail linked to the company and not deleted; live documents;
+    the calls of the company and of its live contacts (the company live); live orders, invoices and
+    credit notes; the customer ledger's open items (the tab's default)."""
+    queries = {
+        "contacts": 'SELECT COUNT(*) FROM "tblCompanyPerson" cp JOIN "tblPerson" p ON p."PersonID" = cp."PersonID" '
+                    'WHERE cp."CompanyID" = :cid AND cp."Deleted" = 0 AND p."Deleted" = 0',
+        "emails": 'SELECT COUNT(*) FROM "tblEmail" e WHERE e."Deleted" = 0 AND e."EmailID" IN '
+                  '(SELECT l."EmailID" FROM "tblEmailLink" l WHERE l."CompanyID" = :cid)',
+        "documents": 'SELECT COUNT(*) FROM "tblDocument" WHERE "CompanyID" = :cid AND "Deleted" = 0',
+        "calls": 'SELECT COUNT(*) FROM "tblCall" k WHERE k."CompanyID" = :cid OR (k."PersonID" IN '
+                 '(SELECT cp."PersonID" FROM "tblCompanyPerson" cp JOIN "tblPerson" p ON p."PersonID" = cp."PersonID" '
+                 ' WHERE cp."CompanyID" = :cid AND cp."Deleted" = 0 AND p."Deleted" = 0) AND (k."CompanyID" IS NULL '
+                 ' OR k."CompanyID" IN (SELECT "CompanyID" FROM "tblCompany" WHERE "Deleted" = 0)))',
+        "orders": 'SELECT COUNT(*) FROM "tblOrder" WHERE "CompanyID" = :cid AND "Deleted" = 0',
+        "ledger": 'SELECT COUNT(*) FROM "tblLedgerEntry" WHERE "CompanyID" = :cid AND "Ledger" = \'C\' '
+                  'AND "Closed" = \'N\'',
+    }
+    with live_sql.connect() as c:
+        return {tab: int(c.execute(sa.text(q), {"cid": cid}).scalar_one()) for tab, q in queries.items()}
+
+
+def test_company_card_and_every_tab_show_the_company(browser: BrowserSession, testbolaget, live_sql):
     cid, name = testbolaget
+    counts = _tab_counts(live_sql, cid)
+    assert counts["contacts"] and counts["orders"], "the kit gives Testbolaget Aktiebolag rows in its tabs"
     sign_in(browser)
     browser.goto(f"/companies/{cid}")
     assert name in browser.text_of("main h1")
+    bar = browser.eval_js("return Array.prototype.map.call(document.querySelectorAll('.tabs a[data-tab]'),"
+                          " function (a) { return a.getAttribute('data-tab'); });")
+    assert bar == ["overview", *TABS], "anna sees the overview and every working tab"
     for tab in TABS:
-        # As a user does: click the tab, not type its URL.
+        # As a user does: click the tab, not type its URL. From the overview that loads the tab's
+        # page; from one tab to the next, tabs.js swaps the panel in place.
         browser.click(f".tabs a[href='/companies/{cid}/{tab}']")
         browser.wait_for_url(f"/companies/{cid}/{tab}")
+        browser.wait_for(f"#tab-panel[data-tab='{tab}']:not([aria-busy]) h2 .count")
         assert name in browser.text_of("main h1"), tab
+        shown = browser.text_of(f"#tab-panel[data-tab='{tab}'] h2 .count")
+        assert shown.strip("() ") == str(counts[tab]), f"{tab}: the heading counts {shown}, SQL {counts[tab]}"
         current = browser.eval_js(
-            "var a = document.querySelector('.tabs a[aria-current=\"page\"]');"
-            "return a ? a.getAttribute('href') : null;")
-        assert current == f"/companies/{cid}/{tab}", f"{tab}: the current tab is marked aria-current=page"
+            "var a = document.querySelectorAll('.tabs a[aria-current=\"page\"]');"
+            "return a.length === 1 ? a[0].getAttribute('href') : a.length;")
+        assert current == f"/companies/{cid}/{tab}", f"{tab}: exactly the current tab is marked aria-current=page"
+        assert not browser.is_visible(".error-page"), tab
+        if tab == TABS[0]:
+            browser.eval_js("window.__sameDocument = 1;")  # gone if a later tab reloads the page
+    assert browser.eval_js("return window.__sameDocument;") == 1, "the tabs load in place, without a reload"
+    # Back to the overview through its tab: a page of its own.
+    browser.click(".tabs a[data-tab='overview']")
+    browser.wait_for_url(f"/companies/{cid}")
+    browser.wait_for("section#info")
+
+
+@pytest.fixture(scope="module")
+def edited_company(live_sql) -> tuple[int, str]:
+    """(CompanyID, Name) of the kit's 'Ängelholms Äppel AB', the company the in-place edit changes
+    (not Testbolaget Aktiebolag, whose card the other tests and the docs' screenshots show)."""
+    with live_sql.connect() as c:
+        row = c.execute(sa.text('SELECT "CompanyID", "Name" FROM "tblCompany" '
+                                'WHERE "Name" = \'Ängelholms Äppel AB\' AND "Deleted" = 0')).one()
+    return int(row[0]), row[1]
+
+
+_COMPANY_COLUMNS = ("Name", "NickName", "Phone", "Email", "OrgNo", "Web", "Notes", "ChangeNo", "ChangedBy", "ChangedAt")
+
+
+def _company(live_sql, cid: int) -> dict:
+    with live_sql.connect() as c:
+        columns = ", ".join('"' + k + '"' for k in _COMPANY_COLUMNS)
+        row = c.execute(sa.text(f'SELECT {columns} FROM "tblCompany" WHERE "CompanyID" = :cid'), {"cid": cid}).one()
+    return dict(zip(_COMPANY_COLUMNS, row, strict=True))
+
+
+def test_in_place_edit_saves_the_information_box_without_a_reload(browser: BrowserSession, live_sql,
+                                                                    edited_company):
+    cid, name = edited_company
+    before = _company(live_sql, cid)
+    with live_sql.connect() as c:
+        anna_id = c.execute(sa.text('SELECT "UserID" FROM "tblUser" WHERE "LoginName" = \'anna\'')).scalar_one()
+    # A value of its own per engine (each engine saves after the previous one), with markup-like
+    # text and Nordic letters that must come back as text.
+    digit = ENGINES.index(browser.engine)
+    nick = f"Äppel <b>{browser.engine}</b> & Ö"
+    phone = f"+46 8 123 45 6{digit}"
+    assert (before["NickName"], before["Phone"]) != (nick, phone)
+
+    sign_in(browser)
+    browser.goto(f"/companies/{cid}")
+    browser.wait_for("section#info a.button-edit")
+    assert name in browser.text_of("main h1")
+    browser.eval_js("window.__sameDocument = 1;")  # gone if the page reloads
+    browser.click("section#info a.button-edit")
+    browser.wait_for("section#info[data-edit-box] #f-nick_name")
+    assert browser.focused().get("id") == "f-name", "the form opens with the focus in its first field"
+    assert browser.path() == f"/companies/{cid}"
+    browser.fill("#f-nick_name", nick)
+    browser.fill("#f-phone", phone)
+    browser.click("section#info[data-edit-box] button[type=submit]")
+    browser.wait_for("section#info:not([data-edit-box]) dl.facts")
+
+    assert browser.eval_js("return window.__sameDocument;") == 1, "the box is swapped in place, no reload"
+    assert browser.path() == f"/companies/{cid}"
+    facts = browser.text_of("section#info dl.facts")
+    assert nick in facts, facts
+    assert browser.eval_js("return document.querySelectorAll('section#info dl.facts b').length;") == 0, \
+        "the nick name is shown as text, not markup"
+    tel = browser.eval_js("var a = document.querySelector('section#info dl.facts a[href^=\"tel:\"]');"
+                          "return a ? {href: a.getAttribute('href'), text: a.textContent} : null;")
+    assert tel is not None and tel["href"] == "tel:" + phone.replace(" ", ""), tel
+    national = "0" + "".join(ch for ch in phone if ch.isdigit())[2:]  # +46 8 … is 08-… in Sweden
+    assert "".join(ch for ch in tel["text"] if ch.isdigit()) == national, tel
+    assert browser.eval_js("var h = document.querySelector('section#info h2');"
+                           "return document.activeElement === h;"), "the focus goes to the box's heading"
+
+    after = _company(live_sql, cid)
+    assert (after["NickName"], after["Phone"]) == (nick, phone)
+    assert after["ChangeNo"] == before["ChangeNo"] + 1, "one update: ChangeNo went up by exactly 1"
+    assert after["ChangedBy"] == anna_id
+    assert str(after["ChangedAt"]).startswith("2025-06-16 10:00"), after["ChangedAt"]  # the app's fixed clock
+    untouched = ("Name", "Email", "OrgNo", "Web", "Notes")
+    assert {k: after[k] for k in untouched} == {k: before[k] for k in untouched}
 
 
 def test_contact_card_shows_the_person_and_links_the_company(browser: BrowserSession, contact, testbolaget):
@@ -202,6 +350,21 @@ def test_login_page_renders_at_desktop_and_phone_width(browser: BrowserSession):
         assert overflow <= 0, f"{width} px: the page scrolls sideways by {overflow} px"
 
 
+def test_company_card_screenshots_at_desktop_and_phone_width(browser: BrowserSession, testbolaget):
+    """Always writes docs/screenshots/<engine>-card-<width>.png (the viewport, 900 px high)."""
+    cid, name = testbolaget
+    sign_in(browser)
+    for width in (1280, 375):
+        browser.set_width(width)
+        browser.goto(f"/companies/{cid}")
+        browser.wait_for("section#info dl.facts")
+        assert name in browser.text_of("main h1")
+        shot = browser.screenshot(DOCS_SHOTS / f"{browser.engine}-card-{width}.png")
+        assert not png_is_blank(shot), f"{shot} is blank"
+        overflow = browser.eval_js(SIDEWAYS_JS)
+        assert overflow <= 0, f"{width} px: the card scrolls sideways by {overflow} px"
+
+
 def test_pages_fit_a_phone_without_sideways_scrolling(browser: BrowserSession, testbolaget, contact):
     cid = testbolaget[0]
     sign_in(browser)
@@ -209,11 +372,21 @@ def test_pages_fit_a_phone_without_sideways_scrolling(browser: BrowserSession, t
     too_wide = {}
     paths = ["/", "/search?q=testbolaget", f"/companies/{cid}", f"/persons/{contact[0]}"]
     paths += [f"/companies/{cid}/{tab}" for tab in TABS]
+    paths += ["/companies/new", f"/companies/{cid}/edit", f"/companies/{cid}/merge", "/recent", "/shortcuts"]
+
+    def check(what: str) -> None:
+        overflow = browser.eval_js(SIDEWAYS_JS)
+        if overflow > 0:
+            too_wide[what] = overflow
+            browser.screenshot(ARTIFACTS / f"{browser.engine}-phone{what.replace('/', '_').replace('?', '_')}.png")
+
     for path in paths:
         browser.goto(path)
         browser.wait_for("main h1")
-        overflow = browser.eval_js(SIDEWAYS_JS)
-        if overflow > 0:
-            too_wide[path] = overflow
-            browser.screenshot(ARTIFACTS / f"{browser.engine}-phone{path.replace('/', '_').replace('?', '_')}.png")
+        check(path)
+    # The card with the information box's form open in place.
+    browser.goto(f"/companies/{cid}")
+    browser.click("section#info a.button-edit")
+    browser.wait_for("section#info[data-edit-box] #f-name")
+    check(f"/companies/{cid} (edit in place)")
     assert not too_wide, f"pages wider than 375 px (px too wide): {too_wide}"
