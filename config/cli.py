@@ -577,8 +577,8 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.set_defaults(func=cmd_index_rebuild)
     follow = index_sub.add_parser("follow", help="poll the classic change feed in the foreground",
                                   description="Apply classic changes to the index and the cached figures "
-                                  "every few seconds (for deployments that set CRM_LITE_FEED_THREAD=0).")
-    follow.add_argument("--interval", type=float, default=5.0, help="seconds between polls (default 5)")
+                                  "every 10 seconds (for deployments that set CRM_LITE_FEED_THREAD=0).")
+    follow.add_argument("--interval", type=float, default=10.0, help="seconds between polls (default 10)")
     follow.add_argument("--once", action="store_true", help="poll once and exit")
     follow.set_defaults(func=cmd_index_follow)
     index.set_defaults(func=lambda _args: (index.print_help(), 2)[1])

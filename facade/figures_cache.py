@@ -32,7 +32,7 @@ CACHE_NAME = "figures"
 CACHE_TABLES: tuple[str, ...] = ("tblOrder", "tblUser")
 #: The poller recomputes the figures at least this often, changes or not.
 REFRESH_EVERY = timedelta(minutes=10)
-#: A worker reuses what it read from the store for this long (the poller itself polls every 5 s).
+#: A worker reuses what it read from the store for this long (the poller itself polls every 10 s).
 MEMO_TTL = timedelta(seconds=5)
 
 

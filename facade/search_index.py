@@ -17,7 +17,7 @@ look-ups of the shown ids only.
 The index copies ``tblCompany`` (live rows), ``tblPerson`` (live rows) and ``tblUser`` (all) into
 the store, with their normal forms (folded names, org numbers and phone numbers without
 separators, folded e-mail), and is kept current by the change feed (``facade.changes``): a change
-made in the classic database is findable after the next poll (5 s; at most 30 s).
+made in the classic database is findable after the next poll (every 10 s; the issue allows 30 s).
 """
 
 from __future__ import annotations

@@ -470,9 +470,9 @@ def test_follow_changes_polls_due_consumers_under_the_lease(classic, store):
     kw = {"feed": feed, "cursors": cursors, "clock": clock, "time_zone": "Europe/Stockholm"}
 
     first = follow_changes(consumers, holder="a", **kw)
-    assert first.polled == ["auto"]  # the others polled less than 5 s ago (at their start)
+    assert first.polled == ["auto"]  # the others polled less than 10 s ago (at their start)
     assert auto.applied[0].of("tblOrder").everything  # a started consumer recomputes once
-    clock.advance(seconds=6)
+    clock.advance(seconds=11)
     assert not follow_changes(consumers, holder="b", **kw).leased  # "a" holds the lease
     report = follow_changes(consumers, holder="a", **kw)
     assert report.polled == ["built", "auto"] and "broken" in report.errors
@@ -514,3 +514,24 @@ def test_a_poll_that_overlapped_a_rebuild_does_not_bring_the_old_cursor_back(sto
     assert cursors.load(old.name) == rebuilt
     later = Cursor(old.name, rebuilt.position, NOW_UTC + timedelta(seconds=15))
     assert cursors.advance(rebuilt, later) and cursors.load(old.name) == later
+
+
+def test_users_are_read_once_per_poll_for_all_consumers(classic, store):
+    feed, cursors, clock = PollingChangeFeed(classic), SqlFeedCursors(store), FixedClock(NOW_UTC)
+    a, b = RecordingConsumer("a", ("tblUser",)), RecordingConsumer("b", ("tblUser", "tblOrder"))
+    for consumer in (a, b):
+        cursors.save(Cursor(consumer.name, feed.start_position(consumer.tables), clock.now_utc()))
+    reads: list[str] = []
+
+    def on_execute(conn, cursor, statement, *_rest):
+        if "tblUser" in statement:
+            reads.append(statement)
+
+    sa.event.listen(classic, "before_cursor_execute", on_execute)
+    try:
+        clock.advance(seconds=11)
+        report = follow_changes([a, b], feed=feed, cursors=cursors, clock=clock, time_zone="Europe/Stockholm",
+                                holder="w")
+    finally:
+        sa.event.remove(classic, "before_cursor_execute", on_execute)
+    assert report.polled == ["a", "b"] and len(reads) == 1

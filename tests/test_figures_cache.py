@@ -82,7 +82,7 @@ class Env:
                              figures=self.figures if figures else None)
 
     def follow(self):
-        self.clock.advance(seconds=6)
+        self.clock.advance(seconds=11)
         return follow_changes([self.figures], feed=self.feed, cursors=self.cursors, clock=self.clock,
                               time_zone=TZ, holder="test")
 
@@ -208,7 +208,7 @@ def test_the_period_is_the_installations_local_month(env):
 def test_the_poller_refreshes_on_a_timer_even_without_changes(env):
     env.follow()
     first = q(env.store, "SELECT computed_utc FROM figures_cache")[0][0]
-    assert env.follow().rows == {"figures": 0}  # nothing changed, 6 s later
+    assert env.follow().rows == {"figures": 0}  # nothing changed, 11 s later
     env.clock.advance(minutes=10)
     assert env.follow().rows == {"figures": 1}
     assert q(env.store, "SELECT computed_utc FROM figures_cache")[0][0] > first

@@ -293,7 +293,7 @@ def live(kit, tmp_path):
                         router=router, plain=SqlSearchQueries(classic))
 
     def follow():
-        env.clock.advance(seconds=6)
+        env.clock.advance(seconds=11)
         return follow_changes([index], feed=feed, cursors=cursors, clock=clock, time_zone=TZ, holder="test")
 
     env.follow = follow

@@ -11,7 +11,7 @@ identity tables ``tblAddress``, ``tblCall``, ``tblDocument``, ``tblEmail``, ``tb
 poll of an audited table is one scan: ``WHERE id > :max_id OR CreatedAt >= :since OR ChangedAt >=
 :since`` where ``since`` is the newest stamp seen minus the overlap (``facade.changes``). At
 scale 1000 (300 000 persons) a poll of ``tblCompany`` + ``tblPerson`` + ``tblUser`` + ``tblOrder``
-costs some 100–200 ms of database time every few seconds, done by one worker only.
+costs some 100–300 ms of database time every 10 seconds, done by one worker only.
 
 **SQL Server Change Tracking** (``MssqlChangeTrackingFeed``), the production option where the
 DBA has enabled it (it is not something CRM Lite turns on)::
@@ -29,12 +29,14 @@ table is reported as ``everything`` and its consumers copy it again. Choose it w
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import random
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -127,12 +129,12 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
     return max(a, b)
 
 
-def _digest(rows: list) -> str:
-    h = hashlib.blake2b(digest_size=8)
-    for row in rows:
-        h.update(repr(tuple(row)).encode("utf-8", "surrogatepass"))
-        h.update(b"\x1e")
-    return h.hexdigest()
+#: Columns a snapshot leaves out: password hashes change nothing any consumer shows.
+SNAPSHOT_SKIP = frozenset({"PwdSalt", "PwdHash"})
+
+
+def _digest(lines: list[str]) -> str:
+    return hashlib.blake2b("\x1e".join(lines).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 class PollingChangeFeed:
@@ -140,6 +142,8 @@ class PollingChangeFeed:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._snapshots: dict[str, tuple[float, tuple[tuple[int, str], ...]]] = {}
+        self._in_cycle = False
 
     # -- start ----------------------------------------------------------------------------------
 
@@ -173,12 +177,30 @@ class PollingChangeFeed:
         return position
 
     def _digests(self, conn, ft: FeedTable) -> tuple[tuple[int, str], ...]:
+        """(chunk, digest) of every CHUNK identities. Within one ``cycle()`` (all consumers of one
+        poll) the table is read once."""
+        cached = self._snapshots.get(ft.name) if self._in_cycle else None
+        if cached is not None:
+            return cached[1]
         t = _table(ft.name)
-        ident = t.c[ft.identity]
-        chunks: dict[int, list] = {}
-        for row in conn.execute(select(t).order_by(ident)):
-            chunks.setdefault(row._mapping[ft.identity] // CHUNK, []).append(row)
-        return tuple((chunk, _digest(rows)) for chunk, rows in sorted(chunks.items()))
+        cols = [c for c in t.c if c.name not in SNAPSHOT_SKIP]
+        chunks: dict[int, list[str]] = {}
+        for row in conn.execute(select(*cols).order_by(t.c[ft.identity])):
+            chunks.setdefault(row[0] // CHUNK, []).append("\x1f".join("" if v is None else str(v) for v in row))
+        digests = tuple((chunk, _digest(lines)) for chunk, lines in sorted(chunks.items()))
+        if self._in_cycle:
+            self._snapshots[ft.name] = (time.monotonic(), digests)
+        return digests
+
+    @contextlib.contextmanager
+    def cycle(self) -> Iterator[None]:
+        """One poll of every consumer: snapshot tables are read once (``follow_changes`` uses it)."""
+        self._in_cycle = True
+        try:
+            yield
+        finally:
+            self._in_cycle = False
+            self._snapshots.clear()
 
     # -- poll -----------------------------------------------------------------------------------
 

@@ -5,8 +5,9 @@ Classic tables read (never written): ``tblCompany`` (live rows), ``tblPerson`` (
 (``adapters/sql/state.py``) plus, per engine of the *store*:
 
 - SQLite: FTS5 tables ``search_company_fts`` … with the ``trigram`` tokenizer (``case_sensitive 1``:
-  the text is folded already), rowid = the classic id. A phrase of three or more characters
-  matches every text that contains it — infix search on an index.
+  the text is folded already). A phrase of three or more characters matches every text that
+  contains it — infix search on an index. The rowid is ``fts_key`` = name_len · 2³¹ + id, so the
+  hits come out in plain SQL's order (shortest names first) and a query stops after ``limit + 1``.
 - PostgreSQL: ``pg_trgm`` GIN indexes (``gin_trgm_ops``) on the same columns; ``LIKE '%w%'`` uses
   them for three or more characters. ``CREATE EXTENSION IF NOT EXISTS pg_trgm`` runs in the store
   database only.
@@ -16,17 +17,17 @@ compares: ``facade.text.fold`` of every name (joined by a line feed, which no qu
 contains), the org number and phone numbers without the separators plain SQL strips, the folded
 e-mail, and the length plain SQL orders by. A query therefore returns exactly plain SQL's
 candidate rows in plain SQL's order (the facade then ranks them as always); only the way to find
-them differs. Per source, one of two plans:
+them differs. Two-letter words (no trigram) use ``grams``: every two-character piece of the names
+and, marked ``e``, of the e-mail, as blank-delimited hex tokens (FTS phrase / PostgreSQL array).
 
-- **index**: every OR-branch of the query has an index (trigram terms of three or more
-  characters; ``grams`` tokens — every two-character piece of the names and, marked ``e``, of the
-  e-mail — for two-letter words; a customer/supplier number): read the hits, keep the exact ones,
-  sort by (name_len, id), take ``limit + 1``. Chosen while the hits stay under ≈ 2·√(limit × rows)
-  (SQLite: counted in the FTS index, at most that many; PostgreSQL: the planner's estimate, since
-  counting there means reading the table);
-- **walk**: go through the walk index (name_len, id, searched columns) in order and stop after
-  ``limit + 1`` exact hits — fast for common words, whose hits come early; also for the rare
-  branch no index can find (a phone number of one or two digits after its zeros).
+- SQLite: one FTS5 query in rowid order, joined to the entries and filtered by the exact
+  conditions, ``LIMIT limit + 1`` — a common word stops after a few hundred hits, a rare one has
+  few; customer/supplier numbers come from their own indexes and are merged in by ``fts_key``.
+- PostgreSQL (GIN hits are unordered): **index** — read the hits, keep the exact ones, sort, take
+  ``limit + 1`` — while the planner expects few hits; else **walk** the walk index (name_len, id,
+  searched columns) in order and stop after ``limit + 1`` exact hits.
+- Either engine walks when some branch has no index (a phone number of one or two digits after
+  its zeros) and for tables of at most ``SMALL`` rows (the employees).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy import column as sa_column
+from sqlalchemy import table as sa_table
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
@@ -84,7 +87,7 @@ BATCH = 2000
 #: Ids per ``IN (…)`` when changed rows are read again.
 IN_CHUNK = 500
 #: Tables up to this many rows are always walked (cheaper than asking an index first).
-SMALL = 20_000
+SMALL = 2_000
 
 
 @functools.lru_cache(maxsize=200_000)
@@ -121,7 +124,8 @@ def grams_of(names: str, email: str = "") -> str:
                 pair = part[i:i + 2]
                 if " " not in pair:
                     tokens[prefix + gram_token(pair)] = None
-    return " ".join(tokens)
+    # Blanks around every token: the FTS phrase " 6162 " then matches that whole token only.
+    return " " + " ".join(tokens) + " " if tokens else " "
 
 
 # --- one source: how it is copied and searched ---------------------------------------------------
@@ -137,8 +141,7 @@ class Source:
     index: Table
     index_id: str
     fts: str
-    fts_columns: tuple[str, ...]  # FTS5 columns (= index columns: names, email_fold, org_digits, phones)
-    grams: str  # the SQLite FTS5 table of the "grams" column (unicode61 tokens)
+    searched: tuple[str, ...]  # the columns conditions look at: names, email_fold, (org_digits), phones
     live_only: bool  # classic rows with Deleted = 1 are not indexed
     entry: Callable
     row: Callable
@@ -148,17 +151,28 @@ class Source:
         return [self.classic.c[c] for c in self.read]
 
     @property
+    def fts_columns(self) -> tuple[str, ...]:
+        """The SQLite FTS5 table's columns: the searched ones and the two-character pieces."""
+        return (*self.searched, "grams")
+
+    @property
     def id_col(self):
         return self.index.c[self.index_id]
 
 
-def _with_grams(entry: dict) -> dict:
+def fts_key(name_len: int, ident: int) -> int:
+    """The FTS5 rowid of an entry: sorts as (name_len, id), plain SQL's order of candidates."""
+    return (name_len << 31) | ident
+
+
+def _with_grams(ident: int, entry: dict) -> dict:
     entry["grams"] = grams_of(entry["names"], entry["email_fold"])
+    entry["fts_key"] = fts_key(entry["name_len"], ident)
     return entry
 
 
 def _company_entry(r) -> dict:
-    return _with_grams({
+    return _with_grams(r.CompanyID, {
         "company_id": r.CompanyID,
         "name_len": _len(r.Name),
         "names": _fold(r.Name) + "\n" + _fold(r.NickName),
@@ -180,7 +194,7 @@ def _company_entry(r) -> dict:
 
 
 def _person_entry(r) -> dict:
-    return _with_grams({
+    return _with_grams(r.PersonID, {
         "person_id": r.PersonID,
         "name_len": _len(r.FirstName) + _len(r.LastName),
         "names": _fold(r.FirstName) + "\n" + _fold(r.LastName),
@@ -197,7 +211,7 @@ def _person_entry(r) -> dict:
 
 
 def _employee_entry(r) -> dict:
-    return _with_grams({
+    return _with_grams(r.UserID, {
         "user_id": r.UserID,
         "name_len": _len(r.FullName),
         "names": _fold(r.FullName) + "\n" + _fold(r.LoginName),
@@ -227,17 +241,17 @@ def _employee_row(r) -> EmployeeRow:
 
 SOURCES: dict[str, Source] = {
     SOURCE_COMPANY: Source(SOURCE_COMPANY, tblCompany, "CompanyID", search_company, "company_id",
-                           "search_company_fts", ("names", "email_fold", "org_digits", "phones"), "search_company_grams", True,
+                           "search_company_fts", ("names", "email_fold", "org_digits", "phones"), True,
                            _company_entry, _company_row,
                            ("CompanyID", "Name", "NickName", "OrgNo", "CustomerNo", "SupplierNo", "CompanyKind",
                             "IsCustomer", "IsSupplier", "Phone", "Email", "ChangeNo", "Deleted")),
     SOURCE_PERSON: Source(SOURCE_PERSON, tblPerson, "PersonID", search_person, "person_id",
-                          "search_person_fts", ("names", "email_fold", "phones"), "search_person_grams", True,
+                          "search_person_fts", ("names", "email_fold", "phones"), True,
                           _person_entry, _person_row,
                           ("PersonID", "FirstName", "LastName", "JobTitle", "Phone", "Mobile", "Email", "ChangeNo",
                            "Deleted")),
     SOURCE_EMPLOYEE: Source(SOURCE_EMPLOYEE, tblUser, "UserID", search_employee, "user_id",
-                            "search_employee_fts", ("names", "email_fold", "phones"), "search_employee_grams", False,
+                            "search_employee_fts", ("names", "email_fold", "phones"), False,
                             _employee_entry, _employee_row,
                             ("UserID", "LoginName", "FullName", "Title", "Phone", "Email", "Active")),
 }
@@ -307,7 +321,7 @@ class SqlSearchIndex:
         with self.store.begin() as conn:
             for s in SOURCES.values():
                 if self.dialect == "sqlite":
-                    for fts in (s.fts, s.grams):
+                    for fts in (s.fts, f"{s.index.name}_grams"):  # _grams: an earlier layout
                         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {fts}")
                 conn.exec_driver_sql(f"DROP TABLE IF EXISTS {s.index.name}")
             conn.execute(delete(feed_cursor).where(feed_cursor.c.name == self.name))
@@ -325,13 +339,9 @@ class SqlSearchIndex:
                             f"CREATE VIRTUAL TABLE IF NOT EXISTS {s.fts} USING fts5({cols}, "
                             "tokenize = 'trigram case_sensitive 1')"
                         )
-                        conn.exec_driver_sql(
-                            f"CREATE VIRTUAL TABLE IF NOT EXISTS {s.grams} USING fts5(grams, "
-                            "tokenize = 'unicode61', detail = 'none')"
-                        )
                         # The walk in (name_len, id) order reads this index only (SQLite seeks the
                         # row of a hit alone): a fifth of the cost of walking the table.
-                        walked = ", ".join(s.fts_columns)
+                        walked = ", ".join(s.searched)
                         conn.exec_driver_sql(
                             f"CREATE INDEX IF NOT EXISTS ix_{s.index.name}_walk "
                             f"ON {s.index.name} (name_len, {s.index_id}, {walked})"
@@ -344,7 +354,7 @@ class SqlSearchIndex:
                             conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
                             state_metadata.create_all(conn, tables=tables)
                             for s in SOURCES.values():
-                                for col in s.fts_columns:
+                                for col in s.searched:
                                     conn.exec_driver_sql(
                                         f"CREATE INDEX IF NOT EXISTS ix_{s.index.name}_{col}_trgm "
                                         f"ON {s.index.name} USING gin ({col} gin_trgm_ops)"
@@ -353,7 +363,7 @@ class SqlSearchIndex:
                                     f"CREATE INDEX IF NOT EXISTS ix_{s.index.name}_grams "
                                     f"ON {s.index.name} USING gin (string_to_array(grams, ' '))"
                                 )
-                                walked = ", ".join(s.fts_columns)
+                                walked = ", ".join(s.searched)
                                 conn.exec_driver_sql(
                                     f"CREATE INDEX IF NOT EXISTS ix_{s.index.name}_walk "
                                     f"ON {s.index.name} (name_len, {s.index_id}) INCLUDE ({walked})"
@@ -376,15 +386,14 @@ class SqlSearchIndex:
             conn.execute(delete(source.index))
             if self.dialect == "sqlite":
                 conn.exec_driver_sql(f"DELETE FROM {source.fts}")
-                conn.exec_driver_sql(f"DELETE FROM {source.grams}")
             return
         for i in range(0, len(ids), IN_CHUNK):
             chunk = ids[i:i + IN_CHUNK]
-            conn.execute(delete(source.index).where(source.id_col.in_(chunk)))
             if self.dialect == "sqlite":
-                for fts in (source.fts, source.grams):
-                    conn.execute(text(f"DELETE FROM {fts} WHERE rowid IN :ids").bindparams(
-                        bindparam("ids", expanding=True)), {"ids": chunk})
+                keys = select(source.index.c.fts_key).where(source.id_col.in_(chunk))
+                conn.execute(text(f"DELETE FROM {source.fts} WHERE rowid IN :keys").bindparams(
+                    bindparam("keys", expanding=True)), {"keys": list(conn.execute(keys).scalars())})
+            conn.execute(delete(source.index).where(source.id_col.in_(chunk)))
 
     def _insert(self, conn: Connection, source: Source, entries: list[dict]) -> None:
         if not entries:
@@ -395,10 +404,8 @@ class SqlSearchIndex:
             marks = ", ".join("?" for _ in source.fts_columns)
             conn.exec_driver_sql(
                 f"INSERT INTO {source.fts} (rowid, {cols}) VALUES (?, {marks})",
-                [tuple([e[source.index_id]] + [e[c] for c in source.fts_columns]) for e in entries],
+                [tuple([e["fts_key"]] + [e[c] for c in source.fts_columns]) for e in entries],
             )
-            conn.exec_driver_sql(f"INSERT INTO {source.grams} (rowid, grams) VALUES (?, ?)",
-                                 [(e[source.index_id], e["grams"]) for e in entries])
 
     def _classic_rows(self, source: Source, where) -> list:
         q = select(*source.classic_columns()).where(where)
@@ -457,8 +464,7 @@ class SqlSearchIndex:
         if self.dialect == "sqlite":
             with self.store.begin() as conn:
                 for s in chosen:
-                    for fts in (s.fts, s.grams):
-                        conn.exec_driver_sql(f"INSERT INTO {fts}({fts}) VALUES ('optimize')")
+                    conn.exec_driver_sql(f"INSERT INTO {s.fts}({s.fts}) VALUES ('optimize')")
                 conn.exec_driver_sql("ANALYZE")
         elif self.dialect == "postgresql":
             # VACUUM: the walk index is read without the table only on all-visible pages.
@@ -538,20 +544,32 @@ class SqlSearchIndex:
             out.append(_Branch(self._contains(c.email_fold, e), terms))
         return out
 
-    def _sqlite_hits(self, source: Source, branch: _Branch):
-        """SQLite: a SELECT of the ids the index finds for one branch (a superset of its rows)."""
-        c = source.index.c
-        if branch.number is not None:
-            return select(source.id_col.label("id")).where(
-                or_(c.customer_no == branch.number, c.supplier_no == branch.number))
-        terms = branch.terms or []
-        grams = [t for col, t in terms if col == "grams"]
-        if grams:
-            table, expr = source.grams, " AND ".join(grams)
-        else:
-            table, expr = source.fts, " AND ".join(_fts_phrase(col, n) for col, n in terms)
-        return (select(literal_column("rowid").label("id")).select_from(text(table))
-                .where(literal_column(table).op("MATCH")(expr)))
+    def _sqlite_ordered(self, conn: Connection, source: Source, branches: list[_Branch], exact,
+                        limit: int) -> list:
+        """SQLite: the FTS5 hits in rowid order — (name_len, id), plain SQL's order — stopping after
+        ``limit`` exact ones (a common word stops early, a rare one has few hits); customer and
+        supplier numbers are looked up by their indexes and merged in."""
+        t = source.index
+        rows: list = []
+        text_terms = [b.terms for b in branches if b.terms]
+        if text_terms:
+            expr = " OR ".join(
+                "(" + " AND ".join(_fts_phrase(col, f" {n} " if col == "grams" else n) for col, n in terms) + ")"
+                for terms in text_terms
+            )
+            fts = sa_table(source.fts, sa_column("rowid"))
+            q = (select(t).select_from(fts.join(t, t.c.fts_key == fts.c.rowid))
+                 .where(literal_column(source.fts).op("MATCH")(expr), exact)
+                 .order_by(fts.c.rowid).limit(limit))
+            rows = conn.execute(q).all()
+        numbers = [b.number for b in branches if b.number is not None]
+        if numbers:
+            c = t.c
+            by_number = select(t).where(or_(*[or_(c.customer_no == n, c.supplier_no == n) for n in numbers]))
+            merged = {r.fts_key: r for r in rows}
+            merged.update({r.fts_key: r for r in conn.execute(by_number.order_by(c.fts_key).limit(limit))})
+            rows = [merged[k] for k in sorted(merged)][:limit]
+        return rows
 
     def _pg_hits(self, source: Source, branch: _Branch) -> ColumnElement[bool]:
         """PostgreSQL: the condition an index (GIN trigram/array, btree) answers for one branch."""
@@ -603,31 +621,23 @@ class SqlSearchIndex:
             # A small table (the employees) is walked whole in a few milliseconds: no probe.
             self.last_plan[source.key] = "walk"
             return self._walk(conn, source, exact, limit)
-        # Reading h index hits costs about h row look-ups; walking in order until ``limit`` hits
-        # costs about limit × size / h cheap index steps (more: hits gather in long names). The
-        # index wins while h stays under ≈ 2·√(limit × size / r), r = look-up / step cost.
-        order = (t.c.name_len, source.id_col)
-        if self.dialect == "postgresql":
-            # PostgreSQL re-checks every trigram hit in the table (≈ 15 walk steps): decide on the
-            # planner's estimate of the hits (GIN statistics; no execution), not on a count.
-            threshold = max(100, int(2 * math.sqrt(limit * size / 15)))
-            found = or_(*[self._pg_hits(source, b) for b in branches])
-            if self._pg_estimate(conn, select(literal_column("1")).select_from(t).where(found)) < threshold:
-                self.last_plan[source.key] = "index"
-                hits = (select(source.id_col.label("id"), t.c.name_len.label("len")).where(found, exact)
-                        .cte("hits").prefix_with("MATERIALIZED"))
-                first = select(hits).order_by(hits.c.len, hits.c.id).limit(limit).subquery("first")
-                q = select(t).join(first, first.c.id == source.id_col).order_by(first.c.len, first.c.id)
-                return conn.execute(q).all()
-        else:
-            threshold = max(200, int(2 * math.sqrt(limit * size)))
-            parts = [self._sqlite_hits(source, b) for b in branches]
-            ids = parts[0] if len(parts) == 1 else parts[0].union(*parts[1:])
-            probe = select(func.count()).select_from(ids.limit(threshold).subquery())
-            if int(conn.execute(probe).scalar() or 0) < threshold:
-                self.last_plan[source.key] = "index"
-                q = select(t).where(source.id_col.in_(ids), exact).order_by(*order).limit(limit)
-                return conn.execute(q).all()
+        if self.dialect != "postgresql":
+            self.last_plan[source.key] = "index"
+            return self._sqlite_ordered(conn, source, branches, exact, limit)
+        # PostgreSQL's GIN indexes give hits in no order and re-check each one in the table (≈ 15
+        # walk steps). Reading h hits costs about h look-ups; walking in order until ``limit`` hits
+        # about limit × size / h cheap index steps (more: hits gather in long names). So the index
+        # wins while h stays under ≈ 2·√(limit × size / 15), judged on the planner's estimate of
+        # h (GIN statistics; nothing runs) since counting would mean reading the hits.
+        threshold = max(100, int(2 * math.sqrt(limit * size / 15)))
+        found = or_(*[self._pg_hits(source, b) for b in branches])
+        if self._pg_estimate(conn, select(literal_column("1")).select_from(t).where(found)) < threshold:
+            self.last_plan[source.key] = "index"
+            hits = (select(source.id_col.label("id"), t.c.name_len.label("len")).where(found, exact)
+                    .cte("hits").prefix_with("MATERIALIZED"))
+            first = select(hits).order_by(hits.c.len, hits.c.id).limit(limit).subquery("first")
+            q = select(t).join(first, first.c.id == source.id_col).order_by(first.c.len, first.c.id)
+            return conn.execute(q).all()
         self.last_plan[source.key] = "walk"
         return self._walk(conn, source, exact, limit)
 

@@ -96,14 +96,16 @@ figures_cache = Table(
 # their normal forms. names: folded names joined by a line feed (no query word holds one); grams:
 # the names' two-character pieces as hex tokens (for two-letter words, which trigrams cannot
 # find); phones/org_digits: the stored numbers without the separators the plain SQL strips;
-# name_len: the characters of the name(s) the plain SQL orders by. The walk index on (name_len,
-# id, the searched columns) is made per engine by adapters.sql.search_index.
+# name_len: the characters of the name(s) the plain SQL orders by; fts_key sorts like (name_len, id)
+# and is the SQLite FTS5 rowid, so full-text hits come out in plain SQL's order. The walk index on
+# (name_len, id, the searched columns) is made per engine by adapters.sql.search_index.
 
 search_company = Table(
     "search_company",
     state_metadata,
     Column("company_id", Integer, primary_key=True, autoincrement=False),
     Column("name_len", Integer, nullable=False),
+    Column("fts_key", BigInteger, nullable=False, unique=True),  # name_len · 2³¹ + id: FTS rowid, in order
     Column("names", Text, nullable=False),
     Column("grams", Text, nullable=False),
     Column("email_fold", Text, nullable=False),
@@ -129,6 +131,7 @@ search_person = Table(
     state_metadata,
     Column("person_id", Integer, primary_key=True, autoincrement=False),
     Column("name_len", Integer, nullable=False),
+    Column("fts_key", BigInteger, nullable=False, unique=True),  # name_len · 2³¹ + id: FTS rowid, in order
     Column("names", Text, nullable=False),
     Column("grams", Text, nullable=False),
     Column("email_fold", Text, nullable=False),
@@ -147,6 +150,7 @@ search_employee = Table(
     state_metadata,
     Column("user_id", Integer, primary_key=True, autoincrement=False),
     Column("name_len", Integer, nullable=False),
+    Column("fts_key", BigInteger, nullable=False, unique=True),  # name_len · 2³¹ + id: FTS rowid, in order
     Column("names", Text, nullable=False),
     Column("grams", Text, nullable=False),
     Column("email_fold", Text, nullable=False),
