@@ -21,6 +21,15 @@ def _float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+def _choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable. See README "Configuration" for each variable."""
@@ -41,6 +50,8 @@ class Settings:
     soap_read_timeout: float = 20.0
     secure_cookies: bool = False
     pool_size: int = 5
+    change_feed: str = "polling"  # or "change-tracking" (SQL Server with Change Tracking enabled)
+    feed_thread: bool = True  # web workers follow the change feed (off when `crm-lite index follow` runs)
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -67,6 +78,8 @@ class Settings:
             soap_read_timeout=_float("CRM_LITE_SOAP_READ_TIMEOUT", d.soap_read_timeout),
             secure_cookies=env("CRM_LITE_SECURE_COOKIES", "").lower() in ("1", "true", "yes"),
             pool_size=_int("CRM_LITE_POOL_SIZE", d.pool_size),
+            change_feed=_choice("CRM_LITE_CHANGE_FEED", ("polling", "change-tracking"), d.change_feed),
+            feed_thread=env("CRM_LITE_FEED_THREAD", "1").strip().lower() not in ("0", "no", "false", "off"),
         )
 
     @classmethod

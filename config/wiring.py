@@ -48,6 +48,7 @@ class Services:
     follower: Any = None  # adapters.sql.change_feed.FollowerThread (None in tests and commands)
     classic_engine: Any = None
     state_engine: Any = None
+    request_scope: Any = None  # context manager factory: one connection per database per request
     extra: dict = field(default_factory=dict)
 
     def consumers(self) -> list:
@@ -61,15 +62,6 @@ class Services:
         for engine in (self.classic_engine, self.state_engine):
             if engine is not None:
                 engine.dispose()
-
-
-def feed_mode() -> tuple[str, bool]:
-    """``CRM_LITE_CHANGE_FEED`` (``polling`` default, ``change-tracking`` on SQL Server with Change
-    Tracking enabled) and whether web workers poll it (``CRM_LITE_FEED_THREAD``, default on; off
-    when ``crm-lite index follow`` runs as its own process)."""
-    mode = (os.environ.get("CRM_LITE_CHANGE_FEED") or "polling").strip().lower()
-    thread = (os.environ.get("CRM_LITE_FEED_THREAD") or "1").strip().lower() not in ("0", "no", "false", "off")
-    return mode, thread
 
 
 def _feed_services(settings: Settings, classic: Any, state: Any, clock: Clock, installation: Any,
@@ -88,8 +80,8 @@ def _feed_services(settings: Settings, classic: Any, state: Any, clock: Clock, i
     from facade.figures_cache import SharedFigures
     from facade.search_index import IndexedSearchQueries
 
-    mode, thread = feed_mode()
-    feed = MssqlChangeTrackingFeed(classic) if mode == "change-tracking" else PollingChangeFeed(classic)
+    thread = settings.feed_thread
+    feed = MssqlChangeTrackingFeed(classic) if settings.change_feed == "change-tracking" else PollingChangeFeed(classic)
     cursors = SqlFeedCursors(state)
     index = SqlSearchIndex(state, classic)
     figures = SharedFigures(SqlFiguresStore(state), dashboard, SqlOwnSales(classic), clock,
@@ -113,7 +105,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, follow: bo
     """Build engines (classic database, CRM Lite's store) and every adapter from ``settings``.
 
     ``follow``: start the change feed's poller thread (default: unless testing or
-    ``CRM_LITE_FEED_THREAD=0``); call this after gunicorn forked (``preload_app`` is off).
+    ``CRM_LITE_FEED_THREAD=0``, ``Settings.feed_thread``); call this after gunicorn forked (``preload_app`` is off).
     """
     from adapters.clock import SystemClock
     from adapters.files import LocalFileStore
@@ -126,7 +118,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, follow: bo
     from adapters.sql.documents import SqlDocumentQueries
     from adapters.sql.emails import SqlEmailQueries
     from adapters.sql.employees import SqlEmployeeQueries
-    from adapters.sql.engine import make_engine
+    from adapters.sql.engine import make_engine, request_scope
     from adapters.sql.ledger import SqlLedgerQueries
     from adapters.sql.merge_records import SqlMergeRecords
     from adapters.sql.orders import SqlOrderQueries
@@ -178,6 +170,7 @@ def build_services(settings: Settings, *, clock: Clock | None = None, follow: bo
         categories=SqlCategoryStore(classic),
         classic_engine=classic,
         state_engine=state,
+        request_scope=request_scope,
         **feed_parts,
         **soap,
     )

@@ -38,6 +38,7 @@ from .model import CRM_READ, Installation, Money, User
 from .periods import local_now
 from .ports import Clock, InstallationRepository
 from .recent import RecentViews, record_view
+from .tabs import COMPANY, CardHeader, CardOwner, visible_tabs
 from .text import digits, orgno_key, swedish_sort_key
 
 T = TypeVar("T")
@@ -207,6 +208,9 @@ class Company:
     language_code: str | None
     addresses: tuple[Address, ...]
     audit: Audit
+    #: ``C`` (customer ledger) / ``S`` (supplier ledger): the company is a customer / supplier or
+    #: has ``tblLedgerEntry`` rows in that ledger (which decides the ledger tab).
+    ledgers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -355,6 +359,8 @@ class CompanyCard:
     credit_limit: Money | None
     classic_url: str | None
     now: datetime
+    #: The card's tab keys the user may open (``facade.tabs.visible_tabs``), for the tab bar.
+    tabs: tuple[str, ...] = ()
 
 
 # --- port ----------------------------------------------------------------------------------
@@ -561,6 +567,7 @@ def get_company_card(
         else Money(company.credit_limit, inst.base_currency),
         classic_url=inst.classic_link("company", company_id),
         now=now,
+        tabs=visible_tabs(user, CardHeader(CardOwner(COMPANY, company_id), company.name, company.ledgers)),
     )
 
 

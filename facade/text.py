@@ -8,6 +8,7 @@ count as one blank. ``%``, ``_``, ``[`` and ``'`` are plain characters.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -21,18 +22,23 @@ def fold(text: str | None) -> str:
     """Fold ``text`` for matching: lower case, accents removed except on å ä ö æ ø, blanks collapsed."""
     if not text:
         return ""
-    out = []
-    for ch in text.lower():
-        if ch in NORDIC or ch.isascii():
-            out.append(ch)
-            continue
-        decomposed = unicodedata.normalize("NFD", ch)
-        base = "".join(c for c in decomposed if not unicodedata.combining(c))
-        out.append(base or ch)
-    folded = "".join(out)
+    lowered = text.lower()
+    if lowered.isascii():  # the common case: nothing to decompose
+        return _SPACE.sub(" ", lowered).strip()
+    folded = "".join(_fold_char(ch) for ch in lowered)
     # NFD→strip then recompose guards against å written as a + ring (combining): keep it å.
     folded = unicodedata.normalize("NFC", folded)
     return _SPACE.sub(" ", folded).strip()
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    """One lower-case character folded: Nordic letters and ASCII kept, other accents removed."""
+    if ch in NORDIC or ch.isascii():
+        return ch
+    decomposed = unicodedata.normalize("NFD", ch)
+    base = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return base or ch
 
 
 def fold_nfc(text: str | None) -> str:
@@ -119,16 +125,20 @@ def orgno_key(text: str | None) -> str:
 def swedish_sort_key(text: str | None) -> tuple:
     """Sort key in Swedish order: case-insensitive, Å Ä Ö after Z (Æ as Ä, Ø as Ö, Ü as Y)."""
     s = (text or "").strip().lower()
-    mapped = []
-    for ch in s:
-        if ch == "å":
-            mapped.append("{")
-        elif ch in "äæ":
-            mapped.append("|")
-        elif ch in "öø":
-            mapped.append("}")
-        elif ch == "ü":
-            mapped.append("y")
-        else:
-            mapped.append(fold(ch) or ch)
-    return ("".join(mapped), s)
+    if s.isascii():
+        return (s, s)
+    return ("".join(_sort_char(ch) for ch in s), s)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sort_char(ch: str) -> str:
+    """One lower-case character's place in Swedish order (see ``swedish_sort_key``)."""
+    if ch == "å":
+        return "{"
+    if ch in "äæ":
+        return "|"
+    if ch in "öø":
+        return "}"
+    if ch == "ü":
+        return "y"
+    return fold(ch) or ch

@@ -75,4 +75,19 @@ def create_app(settings: Settings | None = None, services=None) -> Flask:
     def _globals():
         return {"current_user": g.get("user"), "request_path": request.path}
 
+    scope = getattr(services, "request_scope", None)
+    if scope is not None:
+        app.wsgi_app = _Scoped(app.wsgi_app, scope)  # type: ignore[method-assign]
     return app
+
+
+class _Scoped:
+    """WSGI wrapper: each request runs inside ``scope()`` (the adapters' per-request connections)."""
+
+    def __init__(self, wsgi_app, scope) -> None:
+        self.wsgi_app = wsgi_app
+        self.scope = scope
+
+    def __call__(self, environ, start_response):
+        with self.scope():
+            return self.wsgi_app(environ, start_response)

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from facade import companies as companies_uc
 
 from ._common import current_user, services
+from .tabs import tab_links
 
 bp = Blueprint("companies", __name__)
 
@@ -26,7 +27,8 @@ def card(company_id: int):
         installation=svc.installation,
         clock=svc.clock,
     )
-    return render_template("companies/card.html", card=card, company=card.company, uc=companies_uc)
+    return render_template("companies/card.html", card=card, company=card.company, uc=companies_uc,
+                           tab_bar=tab_links("company", company_id, card.tabs))
 
 
 def _ui_locale() -> Locale:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 bp = Blueprint("help", __name__)
 
@@ -47,3 +49,16 @@ def keyboard_shortcuts() -> list[tuple[str, list[Shortcut]]]:
 def shortcuts():
     """The keyboard shortcuts as a plain page."""
     return render_template("help/shortcuts.html")
+
+
+@bp.app_template_global("static_fragment")
+def static_fragment(name: str) -> Markup:
+    """The HTML of template ``name``, rendered once per UI language and kept for the app's life:
+    for fragments that depend on nothing but the language (the keyboard shortcuts dialog that
+    every page carries)."""
+    cache = current_app.extensions.setdefault("crm_lite_fragments", {})
+    key = (str(get_locale()), name)
+    html = cache.get(key)
+    if html is None:
+        html = cache[key] = Markup(render_template(name))
+    return html

@@ -10,11 +10,12 @@ card (``adapters/sql/persons.py``).
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, func, or_, select
+from sqlalchemy import Connection, Engine, Select, and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.sql import ColumnElement, FromClause
 
 from facade.companies import (
@@ -35,6 +36,7 @@ from facade.companies import (
     person_name,
 )
 from facade.model import round_money
+from facade.tabs import CUSTOMER_LEDGER, SUPPLIER_LEDGER
 
 from .engine import classic_connection
 from .tables import (
@@ -44,6 +46,7 @@ from .tables import (
     tblCompany,
     tblCompanyCategory,
     tblCompanyPerson,
+    tblLedgerEntry,
     tblPerson,
     tblProject,
     tblSalesOpp,
@@ -130,11 +133,16 @@ def activity_rows(conn: Connection, where: list, order_by: list, limit: int) -> 
     (then ``ActivityID``), with owner, live person and live company; activities of a soft-deleted
     company are hidden and a soft-deleted person is not named. ``total`` counts every match
     (``COUNT(*) OVER ()``); ``limit`` rows are returned (state left unset)."""
+    return run_activities(conn, activity_statement(where, order_by, limit), {})
+
+
+def activity_statement(where: list, order_by: list, limit: int) -> Select:
+    """The SELECT of ``activity_rows`` (bind parameters in ``where``/``order_by`` stay open)."""
     a = tblActivity
     owner = tblUser.alias("owner")
     p = tblPerson.alias("p")
     c = tblCompany.alias("c")
-    q = (
+    return (
         select(
             a.c.ActivityID,
             a.c.ActType,
@@ -165,7 +173,11 @@ def activity_rows(conn: Connection, where: list, order_by: list, limit: int) -> 
         .order_by(*order_by, a.c.ActivityID.desc())
         .limit(limit)
     )
-    rows = conn.execute(q).all()
+
+
+def run_activities(conn: Connection, statement: Select, params: dict) -> Listing[Activity]:
+    """Run an ``activity_statement`` with ``params``: the rows as a ``Listing``."""
+    rows = conn.execute(statement, params).all()
     return Listing(tuple(activity_of(r) for r in rows), int(rows[0].total) if rows else 0)
 
 
@@ -182,7 +194,21 @@ def activity_listing(
     Order: open tasks and coming or running appointments first (soonest first: overdue tasks
     lead), then the rest newest first; ``ActivityID`` breaks ties.
     """
+    statement = _activity_listing_statement(company_id is not None, person_id is not None, limit)
+    params: dict[str, Any] = {"now_local": now_local}
+    if company_id is not None:
+        params["company_id"] = company_id
+    if person_id is not None:
+        params["person_id"] = person_id
+    return run_activities(conn, statement, params)
+
+
+@functools.lru_cache(maxsize=32)
+def _activity_listing_statement(by_company: bool, by_person: bool, limit: int) -> Select:
+    """``activity_listing``'s statement, built once (bind parameters: now_local, company_id,
+    person_id): building and cache-keying a statement costs more than running it."""
     a = tblActivity
+    now_local = bindparam("now_local", type_=a.c.StartAt.type)
     is_current = case(
         (and_(a.c.ActType == ACT_TASK, a.c.Done == 0), 0),
         (
@@ -197,11 +223,11 @@ def activity_listing(
     )
     when = case((a.c.ActType == ACT_APPOINTMENT, a.c.StartAt), else_=a.c.DueAt)
     where = []
-    if company_id is not None:
-        where.append(a.c.CompanyID == company_id)
-    if person_id is not None:
-        where.append(a.c.PersonID == person_id)
-    return activity_rows(conn, where, [is_current, case((is_current == 0, when)).asc(), when.desc()], limit)
+    if by_company:
+        where.append(a.c.CompanyID == bindparam("company_id", type_=a.c.CompanyID.type))
+    if by_person:
+        where.append(a.c.PersonID == bindparam("person_id", type_=a.c.PersonID.type))
+    return activity_statement(where, [is_current, case((is_current == 0, when)).asc(), when.desc()], limit)
 
 
 def activity_of(r: Any) -> Activity:
@@ -231,6 +257,20 @@ def wall_listing(
     """Live wall posts (``tblWallPost.Deleted = 0``) of a company or a person, newest first
     (``CreatedAt`` desc, ``PostID`` desc); posts of a soft-deleted company are hidden; ``total``
     counts every match."""
+    params = {}
+    if company_id is not None:
+        params["company_id"] = company_id
+    if person_id is not None:
+        params["person_id"] = person_id
+    rows = conn.execute(_wall_statement(company_id is not None, person_id is not None, limit), params).all()
+    posts = tuple(
+        WallPost(r.PostID, r.Body or "", r.CreatedAt, user_ref(r, "author"), r.ChangedAt) for r in rows
+    )
+    return Listing(posts, int(rows[0].total) if rows else 0)
+
+
+@functools.lru_cache(maxsize=16)
+def _wall_statement(by_company: bool, by_person: bool, limit: int) -> Select:
     w = tblWallPost
     author = tblUser.alias("author")
     c = tblCompany.alias("c")
@@ -252,15 +292,148 @@ def wall_listing(
         .order_by(w.c.CreatedAt.desc(), w.c.PostID.desc())
         .limit(limit)
     )
-    if company_id is not None:
-        q = q.where(w.c.CompanyID == company_id)
-    if person_id is not None:
-        q = q.where(w.c.PersonID == person_id)
-    rows = conn.execute(q).all()
-    posts = tuple(
-        WallPost(r.PostID, r.Body or "", r.CreatedAt, user_ref(r, "author"), r.ChangedAt) for r in rows
+    if by_company:
+        q = q.where(w.c.CompanyID == bindparam("company_id", type_=w.c.CompanyID.type))
+    if by_person:
+        q = q.where(w.c.PersonID == bindparam("person_id", type_=w.c.PersonID.type))
+    return q
+
+
+@functools.cache
+def _company_statement() -> Select:
+    """``SqlCompanyQueries.company``'s statement, built once (bind parameter: company_id). Whether
+    the company has customer / supplier ledger entries comes along (the card's tab bar needs it)."""
+    co = tblCompany
+    owner, cby, chby = tblUser.alias("owner"), tblUser.alias("cby"), tblUser.alias("chby")
+    base = (
+        co.outerjoin(owner, owner.c.UserID == co.c.OwnerUserID)
+        .outerjoin(cby, cby.c.UserID == co.c.CreatedBy)
+        .outerjoin(chby, chby.c.UserID == co.c.ChangedBy)
     )
-    return Listing(posts, int(rows[0].total) if rows else 0)
+    joined, addr_cols = with_addresses(base, "CompanyID", co.c.CompanyID)
+    return (
+        select(
+            co.c.CompanyID,
+            co.c.CustomerNo,
+            co.c.SupplierNo,
+            co.c.Name,
+            co.c.NickName,
+            co.c.OrgNo,
+            co.c.VatNo,
+            co.c.CompanyKind,
+            co.c.IsCustomer,
+            co.c.IsSupplier,
+            co.c.Phone,
+            co.c.Fax,
+            co.c.Email,
+            co.c.Web,
+            co.c.Notes,
+            co.c.Country,
+            co.c.Currency,
+            co.c.PaymentDays,
+            co.c.InvoiceMethod,
+            co.c.InvoiceEmail,
+            co.c.DiscountPct,
+            co.c.CreditLimit,
+            co.c.LanguageCode,
+            co.c.CreatedAt.label("created_at"),
+            co.c.ChangedAt.label("changed_at"),
+            co.c.ChangeNo.label("change_no"),
+            *user_columns(owner, "owner"),
+            *user_columns(cby, "cby"),
+            *user_columns(chby, "chby"),
+            *addr_cols,
+            _has_ledger(CUSTOMER_LEDGER).label("has_customer_ledger"),
+            _has_ledger(SUPPLIER_LEDGER).label("has_supplier_ledger"),
+        )
+        .select_from(joined)
+        .where(co.c.CompanyID == bindparam("company_id", type_=co.c.CompanyID.type), co.c.Deleted == 0)
+    )
+
+
+def _has_ledger(code: str) -> ColumnElement:
+    le = tblLedgerEntry
+    return case((exists().where(le.c.CompanyID == tblCompany.c.CompanyID, le.c.Ledger == code), 1), else_=0)
+
+
+@functools.cache
+def _contacts_statement() -> Select:
+    """``SqlCompanyQueries.contacts``'s statement, built once (bind parameter: company_id)."""
+    cp, p = tblCompanyPerson, tblPerson
+    return (
+        select(
+            p.c.PersonID,
+            p.c.FirstName,
+            p.c.LastName,
+            p.c.JobTitle,
+            p.c.Phone,
+            p.c.Mobile,
+            p.c.Email,
+            cp.c.Role,
+            cp.c.IsMain,
+        )
+        .select_from(cp.join(p, p.c.PersonID == cp.c.PersonID))
+        .where(cp.c.CompanyID == bindparam("company_id"), cp.c.Deleted == 0, p.c.Deleted == 0)
+    )
+
+
+@functools.cache
+def _projects_statement() -> Select:
+    """``SqlCompanyQueries.projects``'s statement, built once (bind parameter: company_id)."""
+    pr = tblProject
+    manager = tblUser.alias("manager")
+    return (
+        select(
+            pr.c.ProjectID,
+            pr.c.ProjectNo,
+            pr.c.Name,
+            pr.c.Status,
+            pr.c.StartDate,
+            pr.c.EndDate,
+            pr.c.Budget,
+            *user_columns(manager, "manager"),
+        )
+        .select_from(pr.outerjoin(manager, manager.c.UserID == pr.c.ManagerUserID))
+        .where(pr.c.CompanyID == bindparam("company_id"), pr.c.Deleted == 0)
+    )
+
+
+@functools.cache
+def _opportunities_statement() -> Select:
+    """``SqlCompanyQueries.opportunities``'s statement, built once (bind parameter: company_id)."""
+    so = tblSalesOpp
+    owner = tblUser.alias("owner")
+    p = tblPerson.alias("p")
+    return (
+        select(
+            so.c.OppID,
+            so.c.Title,
+            so.c.Stage,
+            so.c.Amount,
+            so.c.Currency,
+            so.c.Probability,
+            so.c.CloseDate,
+            p.c.PersonID,
+            p.c.FirstName,
+            p.c.LastName,
+            *user_columns(owner, "owner"),
+        )
+        .select_from(
+            so.outerjoin(owner, owner.c.UserID == so.c.OwnerUserID).outerjoin(
+                p, and_(p.c.PersonID == so.c.PersonID, p.c.Deleted == 0)
+            )
+        )
+        .where(so.c.CompanyID == bindparam("company_id"), so.c.Deleted == 0)
+    )
+
+
+@functools.cache
+def _categories_statement() -> Select:
+    """``SqlCompanyQueries.categories``'s statement, built once (bind parameter: company_id)."""
+    k, cc = tblCategory, tblCompanyCategory
+    return select(k.c.CategoryID, k.c.ParentID, k.c.Name, k.c.Deleted, cc.c.CompanyID).select_from(
+        k.outerjoin(cc, and_(cc.c.CategoryID == k.c.CategoryID, cc.c.CompanyID == bindparam("company_id")))
+    )
 
 
 # --- the adapter -----------------------------------------------------------------------------
@@ -275,55 +448,16 @@ class SqlCompanyQueries:
     def company(self, company_id: int) -> Company | None:
         """The live company, its owner, audit users and addresses in one query; None when unknown
         or soft-deleted."""
-        co = tblCompany
-        owner, cby, chby = tblUser.alias("owner"), tblUser.alias("cby"), tblUser.alias("chby")
-        base = (
-            co.outerjoin(owner, owner.c.UserID == co.c.OwnerUserID)
-            .outerjoin(cby, cby.c.UserID == co.c.CreatedBy)
-            .outerjoin(chby, chby.c.UserID == co.c.ChangedBy)
-        )
-        joined, addr_cols = with_addresses(base, "CompanyID", co.c.CompanyID)
-        q = (
-            select(
-                co.c.CompanyID,
-                co.c.CustomerNo,
-                co.c.SupplierNo,
-                co.c.Name,
-                co.c.NickName,
-                co.c.OrgNo,
-                co.c.VatNo,
-                co.c.CompanyKind,
-                co.c.IsCustomer,
-                co.c.IsSupplier,
-                co.c.Phone,
-                co.c.Fax,
-                co.c.Email,
-                co.c.Web,
-                co.c.Notes,
-                co.c.Country,
-                co.c.Currency,
-                co.c.PaymentDays,
-                co.c.InvoiceMethod,
-                co.c.InvoiceEmail,
-                co.c.DiscountPct,
-                co.c.CreditLimit,
-                co.c.LanguageCode,
-                co.c.CreatedAt.label("created_at"),
-                co.c.ChangedAt.label("changed_at"),
-                co.c.ChangeNo.label("change_no"),
-                *user_columns(owner, "owner"),
-                *user_columns(cby, "cby"),
-                *user_columns(chby, "chby"),
-                *addr_cols,
-            )
-            .select_from(joined)
-            .where(co.c.CompanyID == company_id, co.c.Deleted == 0)
-        )
         with classic_connection(self.engine) as conn:
-            r = conn.execute(q).first()
+            r = conn.execute(_company_statement(), {"company_id": company_id}).first()
         if r is None:
             return None
         country = text_or_none(r.Country)
+        ledgers = set()
+        if r.IsCustomer == 1 or r.has_customer_ledger:
+            ledgers.add(CUSTOMER_LEDGER)
+        if r.IsSupplier == 1 or r.has_supplier_ledger:
+            ledgers.add(SUPPLIER_LEDGER)
         return Company(
             company_id=r.CompanyID,
             name=(r.Name or "").strip(),
@@ -351,28 +485,13 @@ class SqlCompanyQueries:
             language_code=text_or_none(r.LanguageCode),
             addresses=addresses_of(r),
             audit=audit_of(r),
+            ledgers=frozenset(ledgers),
         )
 
     def contacts(self, company_id: int) -> list[CompanyContact]:
         """Live persons (``tblPerson.Deleted = 0``) on live links (``tblCompanyPerson.Deleted = 0``)."""
-        cp, p = tblCompanyPerson, tblPerson
-        q = (
-            select(
-                p.c.PersonID,
-                p.c.FirstName,
-                p.c.LastName,
-                p.c.JobTitle,
-                p.c.Phone,
-                p.c.Mobile,
-                p.c.Email,
-                cp.c.Role,
-                cp.c.IsMain,
-            )
-            .select_from(cp.join(p, p.c.PersonID == cp.c.PersonID))
-            .where(cp.c.CompanyID == company_id, cp.c.Deleted == 0, p.c.Deleted == 0)
-        )
         with classic_connection(self.engine) as conn:
-            rows = conn.execute(q).all()
+            rows = conn.execute(_contacts_statement(), {"company_id": company_id}).all()
         return [
             CompanyContact(
                 person_id=r.PersonID,
@@ -407,24 +526,8 @@ class SqlCompanyQueries:
 
     def projects(self, company_id: int) -> list[Project]:
         """Live projects (``tblProject.Deleted = 0``) with their manager."""
-        pr = tblProject
-        manager = tblUser.alias("manager")
-        q = (
-            select(
-                pr.c.ProjectID,
-                pr.c.ProjectNo,
-                pr.c.Name,
-                pr.c.Status,
-                pr.c.StartDate,
-                pr.c.EndDate,
-                pr.c.Budget,
-                *user_columns(manager, "manager"),
-            )
-            .select_from(pr.outerjoin(manager, manager.c.UserID == pr.c.ManagerUserID))
-            .where(pr.c.CompanyID == company_id, pr.c.Deleted == 0)
-        )
         with classic_connection(self.engine) as conn:
-            rows = conn.execute(q).all()
+            rows = conn.execute(_projects_statement(), {"company_id": company_id}).all()
         return [
             Project(
                 r.ProjectID,
@@ -441,32 +544,8 @@ class SqlCompanyQueries:
 
     def opportunities(self, company_id: int) -> list[Opportunity]:
         """Live sales opportunities (``tblSalesOpp.Deleted = 0``) with owner and live contact person."""
-        so = tblSalesOpp
-        owner = tblUser.alias("owner")
-        p = tblPerson.alias("p")
-        q = (
-            select(
-                so.c.OppID,
-                so.c.Title,
-                so.c.Stage,
-                so.c.Amount,
-                so.c.Currency,
-                so.c.Probability,
-                so.c.CloseDate,
-                p.c.PersonID,
-                p.c.FirstName,
-                p.c.LastName,
-                *user_columns(owner, "owner"),
-            )
-            .select_from(
-                so.outerjoin(owner, owner.c.UserID == so.c.OwnerUserID).outerjoin(
-                    p, and_(p.c.PersonID == so.c.PersonID, p.c.Deleted == 0)
-                )
-            )
-            .where(so.c.CompanyID == company_id, so.c.Deleted == 0)
-        )
         with classic_connection(self.engine) as conn:
-            rows = conn.execute(q).all()
+            rows = conn.execute(_opportunities_statement(), {"company_id": company_id}).all()
         return [
             Opportunity(
                 opp_id=r.OppID,
@@ -486,12 +565,8 @@ class SqlCompanyQueries:
     def categories(self, company_id: int) -> list[CategoryNode]:
         """Every ``tblCategory`` row (a small, global table) with ``member`` for the company's
         ``tblCompanyCategory`` rows: paths of any depth in one query."""
-        k, cc = tblCategory, tblCompanyCategory
-        q = select(k.c.CategoryID, k.c.ParentID, k.c.Name, k.c.Deleted, cc.c.CompanyID).select_from(
-            k.outerjoin(cc, and_(cc.c.CategoryID == k.c.CategoryID, cc.c.CompanyID == company_id))
-        )
         with classic_connection(self.engine) as conn:
-            rows = conn.execute(q).all()
+            rows = conn.execute(_categories_statement(), {"company_id": company_id}).all()
         return [
             CategoryNode(r.CategoryID, r.ParentID, r.Name or "", bool(r.Deleted), r.CompanyID is not None)
             for r in rows

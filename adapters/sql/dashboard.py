@@ -55,7 +55,15 @@ class SqlDashboardQueries:
         (``tblActivity`` + ``tblActivityUser``), with company and organiser names."""
         a, c = tblActivity, tblCompany
         owner = tblUser.alias("owner")
-        as_participant = select(tblActivityUser.c.ActivityID).where(tblActivityUser.c.UserID == user_id)
+        # The user's own appointments that start before ``end`` (IX_tblActivity_Owner_Start) and
+        # those the user takes part in (IX_tblActivityUser_UserID): two index lookups, where an
+        # OR of both made PostgreSQL scan every appointment (232 ms → 1.3 ms at kit scale 1000).
+        own = tblActivity.alias("own")  # an alias: the same table as the outer query is not correlated
+        mine = (
+            select(own.c.ActivityID)
+            .where(own.c.OwnerUserID == user_id, own.c.StartAt < end)
+            .union(select(tblActivityUser.c.ActivityID).where(tblActivityUser.c.UserID == user_id))
+        )
         q = (
             select(
                 a.c.ActivityID, a.c.Subject, a.c.StartAt, a.c.EndAt, a.c.Location, a.c.CompanyID,
@@ -70,7 +78,7 @@ class SqlDashboardQueries:
                 a.c.StartAt < end,
                 a.c.EndAt > start,
                 or_(a.c.CompanyID.is_(None), c.c.Deleted == 0),
-                or_(a.c.OwnerUserID == user_id, a.c.ActivityID.in_(as_participant)),
+                a.c.ActivityID.in_(mine),
             )
             .order_by(a.c.StartAt, a.c.ActivityID)
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -39,11 +40,58 @@ def make_engine(url: str, *, pool_size: int = 5, store: bool = False) -> Engine:
     return engine
 
 
+_SCOPE: ContextVar[dict[Engine, Connection] | None] = ContextVar("crm_lite_sql_scope", default=None)
+
+
+@contextlib.contextmanager
+def request_scope() -> Iterator[None]:
+    """Within (one web request): ``read_connection`` hands out one connection per engine instead
+    of one per query, so a page pays one pool checkout (and its pre-ping) per database, not one per
+    statement. The connections go back to their pools when the scope ends. Writes
+    (``engine.begin()``) always take their own connection."""
+    token = _SCOPE.set({})
+    try:
+        yield
+    finally:
+        held = _SCOPE.get() or {}
+        _SCOPE.reset(token)
+        for conn in held.values():
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+@contextlib.contextmanager
+def read_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for reading: the request's own (see ``request_scope``) or a fresh one.
+
+    A reused connection ends its transaction after every use, so each read sees what was committed
+    before it (also on MariaDB, whose transactions read one snapshot), and holds no lock."""
+    held = _SCOPE.get()
+    if held is None:
+        with engine.connect() as conn:
+            yield conn
+        return
+    conn = held.get(engine)
+    if conn is None or conn.closed or conn.invalidated:
+        conn = held[engine] = engine.connect()
+    try:
+        yield conn
+    except DBAPIError:
+        held.pop(engine, None)
+        with contextlib.suppress(Exception):
+            conn.close()
+        raise
+    finally:
+        if not conn.closed and conn.in_transaction():
+            conn.rollback()
+
+
 @contextlib.contextmanager
 def classic_connection(engine: Engine) -> Iterator[Connection]:
-    """A connection to the classic database; connection failures raise ClassicUnavailable."""
+    """A connection to the classic database for reading (``read_connection``); connection
+    failures raise ClassicUnavailable."""
     try:
-        with engine.connect() as conn:
+        with read_connection(engine) as conn:
             yield conn
     except OperationalError as exc:
         raise ClassicUnavailable(N_("The classic database cannot be reached right now.")) from exc

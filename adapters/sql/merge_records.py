@@ -18,6 +18,7 @@ from facade.company_merge import MergeChoice, MergeRecord
 from facade.errors import ClassicUnavailable
 from facade.i18n import N_
 
+from .engine import read_connection
 from .state import merge_record, recent_view
 
 log = logging.getLogger("crm_lite")
@@ -103,7 +104,7 @@ class SqlMergeRecords:
             .limit(limit)
         )
         try:
-            with self.engine.connect() as conn:
+            with read_connection(self.engine) as conn:
                 rows = conn.execute(q).all()
         except SQLAlchemyError as exc:
             log.warning("Could not read merge records of %s", company_id, exc_info=True)

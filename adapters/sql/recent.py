@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from facade.companies import company_kind, person_name
 from facade.recent import RecentEntry, company_label
 
-from .engine import classic_connection
+from .engine import classic_connection, read_connection
 from .state import recent_view
 from .tables import tblCompany, tblPerson, tblUser
 
@@ -101,7 +101,7 @@ class SqlRecentViews:
         if limit <= 0:
             return []
         rv = recent_view
-        with self.state_engine.connect() as conn:
+        with read_connection(self.state_engine) as conn:
             views = conn.execute(
                 select(rv.c.kind, rv.c.record_id, rv.c.viewed_utc)
                 .where(rv.c.user_id == user_id)

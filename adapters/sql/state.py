@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 
 from facade.ports import SessionRecord
+from .engine import read_connection
 
 state_metadata = MetaData()
 
@@ -193,7 +194,7 @@ class SqlSessionStore:
             )
 
     def get(self, sid_hash: str) -> SessionRecord | None:
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             row = conn.execute(select(crm_session).where(crm_session.c.sid_hash == sid_hash)).first()
         if row is None:
             return None

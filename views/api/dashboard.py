@@ -15,7 +15,8 @@ from ._json import to_json
 def dashboard():
     """The signed-in user's dashboard; amounts are decimal strings in ``base_currency``."""
     svc = services()
-    dash = get_dashboard(current_user(), queries=svc.dashboard, installation=svc.installation.get(), clock=svc.clock)
+    dash = get_dashboard(current_user(), queries=svc.dashboard, installation=svc.installation.get(), clock=svc.clock,
+                         figures=svc.figures)
     return jsonify(to_json(dash))
 
 
