@@ -3,6 +3,7 @@ with a fixed clock, and signed-in clients."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
@@ -42,10 +43,8 @@ def _drop_server_databases():
     """Drop the PostgreSQL/MariaDB kit databases this run made."""
     yield
     for db in _ENGINE_CACHE.values():
-        try:
+        with contextlib.suppress(Exception):  # best effort cleanup
             drop_server_database(db)
-        except Exception:  # noqa: BLE001 - best effort cleanup
-            pass
 
 
 @pytest.fixture(scope="session")

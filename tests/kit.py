@@ -54,7 +54,7 @@ def load_kit(load_url: str, workdir: Path, scale: int = 1, today: date = TODAY) 
         "--seed", str(SEED), "--today", today.isoformat(), "--drop",
         "--file-store", str(workdir / "files"), "--register-out", str(workdir / "register.csv"),
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, cwd=workdir)
     if proc.returncode != 0:
         raise RuntimeError(f"load.py failed:\n{proc.stdout}\n{proc.stderr}")
 

@@ -6,7 +6,7 @@ Tables: ``tblCompanyPerson`` (live links), ``tblPerson`` (live persons), ``tblCo
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, case, exists, select
+from sqlalchemy import Engine, bindparam, case, exists, select
 
 from facade.contacts import ContactRow
 from facade.paging import Page, PageRequest
@@ -32,6 +32,16 @@ def _has_ledger(code: str):
     return case((exists().where(le.c.CompanyID == tblCompany.c.CompanyID, le.c.Ledger == code), 1), else_=0)
 
 
+# The card header's statements, built once (every tab page runs one).
+_COMPANY_HEADER = select(
+    tblCompany.c.Name, tblCompany.c.IsCustomer, tblCompany.c.IsSupplier,
+    _has_ledger(CUSTOMER_LEDGER).label("has_c"), _has_ledger(SUPPLIER_LEDGER).label("has_s"),
+).where(tblCompany.c.CompanyID == bindparam("owner_id", type_=tblCompany.c.CompanyID.type), tblCompany.c.Deleted == 0)
+_PERSON_HEADER = select(_p.c.FirstName, _p.c.LastName).where(
+    _p.c.PersonID == bindparam("owner_id", type_=_p.c.PersonID.type), _p.c.Deleted == 0
+)
+
+
 class SqlContactQueries:
     """``ContactQueries`` and ``CardHeaderQueries`` over the classic database."""
 
@@ -42,12 +52,7 @@ class SqlContactQueries:
         """The live company's name and ledgers, or the live person's name; None when unknown/deleted."""
         with classic_connection(self.engine) as conn:
             if owner.kind == COMPANY:
-                c = tblCompany.c
-                row = conn.execute(
-                    select(c.Name, c.IsCustomer, c.IsSupplier, _has_ledger(CUSTOMER_LEDGER).label("has_c"),
-                           _has_ledger(SUPPLIER_LEDGER).label("has_s"))
-                    .where(c.CompanyID == owner.owner_id, c.Deleted == 0)
-                ).first()
+                row = conn.execute(_COMPANY_HEADER, {"owner_id": owner.owner_id}).first()
                 if row is None:
                     return None
                 ledgers = set()
@@ -56,9 +61,7 @@ class SqlContactQueries:
                 if row.IsSupplier == 1 or row.has_s:
                     ledgers.add(SUPPLIER_LEDGER)
                 return CardHeader(owner, " ".join((row.Name or "").split()), frozenset(ledgers))
-            row = conn.execute(
-                select(_p.c.FirstName, _p.c.LastName).where(_p.c.PersonID == owner.owner_id, _p.c.Deleted == 0)
-            ).first()
+            row = conn.execute(_PERSON_HEADER, {"owner_id": owner.owner_id}).first()
         if row is None:
             return None
         return CardHeader(owner, person_name(row.FirstName, row.LastName) or "")

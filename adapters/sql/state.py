@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     insert,
     select,
@@ -28,6 +29,7 @@ from sqlalchemy import (
 )
 
 from facade.ports import SessionRecord
+
 from .engine import read_connection
 
 state_metadata = MetaData()
@@ -178,6 +180,10 @@ def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC)
 
 
+#: ``SqlSessionStore.get``'s statement, built once (every request runs it).
+_SESSION_BY_HASH = select(crm_session).where(crm_session.c.sid_hash == bindparam("sid_hash"))
+
+
 class SqlSessionStore:
     """``SessionStore`` in CRM Lite's store (table ``crm_session``)."""
 
@@ -195,7 +201,7 @@ class SqlSessionStore:
 
     def get(self, sid_hash: str) -> SessionRecord | None:
         with read_connection(self.engine) as conn:
-            row = conn.execute(select(crm_session).where(crm_session.c.sid_hash == sid_hash)).first()
+            row = conn.execute(_SESSION_BY_HASH, {"sid_hash": sid_hash}).first()
         if row is None:
             return None
         return SessionRecord(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select
 
 from facade.model import Installation, User
 from facade.ports import Credentials
@@ -33,25 +33,28 @@ class SqlUserRepository:
 
     def get_user(self, user_id: int) -> User | None:
         """The user with its right codes, in one query; None when unknown."""
-        q = (
-            select(
-                tblUser.c.UserID,
-                tblUser.c.LoginName,
-                tblUser.c.FullName,
-                tblUser.c.Email,
-                tblUser.c.Active,
-                tblUserRight.c.RightCode,
-            )
-            .select_from(tblUser.outerjoin(tblUserRight, tblUserRight.c.UserID == tblUser.c.UserID))
-            .where(tblUser.c.UserID == user_id)
-        )
         with classic_connection(self.engine) as conn:
-            rows = conn.execute(q).all()
+            rows = conn.execute(_USER_WITH_RIGHTS, {"user_id": user_id}).all()
         if not rows:
             return None
         r = rows[0]
         rights = frozenset(x.RightCode.strip() for x in rows if x.RightCode)
         return User(r.UserID, r.LoginName.strip(), r.FullName.strip(), r.Email, bool(r.Active), rights)
+
+
+#: ``get_user``'s statement, built once (every request runs it).
+_USER_WITH_RIGHTS = (
+    select(
+        tblUser.c.UserID,
+        tblUser.c.LoginName,
+        tblUser.c.FullName,
+        tblUser.c.Email,
+        tblUser.c.Active,
+        tblUserRight.c.RightCode,
+    )
+    .select_from(tblUser.outerjoin(tblUserRight, tblUserRight.c.UserID == tblUser.c.UserID))
+    .where(tblUser.c.UserID == bindparam("user_id", type_=tblUser.c.UserID.type))
+)
 
 
 class SqlInstallationRepository:
