@@ -49,7 +49,7 @@ Sources: ``tblCompany``, ``tblPerson``, ``tblCompanyPerson``, ``tblUser``, ``tbl
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from .auth import require
@@ -311,8 +311,7 @@ def search_everything(
     if criteria is None:
         return SearchResults(query=_clean(query), too_short=True, message=TOO_SHORT)
     ranked, truncated = _rank_all(criteria, wanted, queries)
-    shown = {kind: hits[:limit_per_kind] for kind, hits in ranked.items()}
-    shown = _with_context(shown, queries)
+    shown = _build_hits({kind: found[:limit_per_kind] for kind, found in ranked.items()}, queries)
     groups = tuple(
         SearchGroup(kind, tuple(shown[kind]), len(ranked[kind]), truncated[kind])
         for kind in KINDS
@@ -336,19 +335,19 @@ def typeahead(
         return SearchResults(query=_clean(query), too_short=True, message=TOO_SHORT)
     ranked, truncated = _rank_all(criteria, KINDS, queries)
     pool = [
-        (hit.rank, KINDS.index(kind), pos, hit)
-        for kind, hits in ranked.items()
-        for pos, hit in enumerate(hits[:per_kind])
+        (found[0], KINDS.index(kind), pos, found)
+        for kind, kind_found in ranked.items()
+        for pos, found in enumerate(kind_found[:per_kind])
     ]
     chosen = sorted(pool, key=lambda t: t[:3])[:limit]
-    picked: dict[str, list[SearchHit]] = {kind: [] for kind in KINDS}
-    for _rank, _kind_index, _pos, hit in sorted(chosen, key=lambda t: (t[1], t[2])):
-        picked[hit.kind].append(hit)
-    picked = _with_context(picked, queries)
+    picked: dict[str, list[_Found]] = {kind: [] for kind in KINDS}
+    for _rank, kind_index, _pos, found in sorted(chosen, key=lambda t: (t[1], t[2])):
+        picked[KINDS[kind_index]].append(found)
+    hits = _build_hits(picked, queries)
     groups = tuple(
-        SearchGroup(kind, tuple(picked[kind]), len(ranked[kind]), truncated[kind])
+        SearchGroup(kind, tuple(hits[kind]), len(ranked[kind]), truncated[kind])
         for kind in KINDS
-        if picked.get(kind)
+        if hits.get(kind)
     )
     return SearchResults(query=_clean(query), too_short=False, groups=groups)
 
@@ -456,9 +455,9 @@ def _strip(value: str | None) -> str | None:
     return value or None
 
 
-def match_company(row: CompanyRow, criteria: SearchCriteria) -> SearchHit | None:
-    """The hit for a company row under the policy, or None when it does not match."""
-    r = name_rank([_fold(row.name), _fold(row.nick_name)], criteria)
+def _company_match(row: CompanyRow, criteria: SearchCriteria) -> tuple[Match, str] | None:
+    """(best match, kind) of a company row, or None when it does not match."""
+    r = name_rank([_fold(row.name), _fold(row.nick_name)], criteria) if criteria.words else None
     matches: list[Match | None] = [None if r is None else (r, "name", None)]
     if criteria.number is not None:
         if row.customer_no == criteria.number:
@@ -469,8 +468,10 @@ def match_company(row: CompanyRow, criteria: SearchCriteria) -> SearchHit | None
         ro = _prefix_rank(orgno_key(row.org_no), criteria.org_key)
         if ro is not None:
             matches.append((ro, "org_no", (row.org_no or "").strip()))
-    matches.append(_phone_match(row.phone, criteria, "phone"))
-    matches.append(_email_match(row.email, criteria))
+    if criteria.phone_key:
+        matches.append(_phone_match(row.phone, criteria, "phone"))
+    if criteria.email:
+        matches.append(_email_match(row.email, criteria))
     best = _best(matches)
     if best is None:
         return None
@@ -480,6 +481,10 @@ def match_company(row: CompanyRow, criteria: SearchCriteria) -> SearchHit | None
         kind = KIND_SUPPLIER
     else:
         kind = KIND_COMPANY
+    return best, kind
+
+
+def _company_hit(row: CompanyRow, best: Match, kind: str, city: str | None = None) -> SearchHit:
     org_no = _strip(row.org_no)
     if kind == KIND_PRIVATE and best[1] != "org_no":
         org_no = None  # a personal identity number: shown only to whoever typed it
@@ -492,6 +497,7 @@ def match_company(row: CompanyRow, criteria: SearchCriteria) -> SearchHit | None
         matched_on=best[1],
         matched_value=best[2],
         nick_name=_strip(row.nick_name),
+        city=city,
         customer_no=row.customer_no,
         supplier_no=row.supplier_no,
         org_no=org_no,
@@ -502,48 +508,68 @@ def match_company(row: CompanyRow, criteria: SearchCriteria) -> SearchHit | None
     )
 
 
+def match_company(row: CompanyRow, criteria: SearchCriteria) -> SearchHit | None:
+    """The hit for a company row under the policy, or None when it does not match."""
+    found = _company_match(row, criteria)
+    return None if found is None else _company_hit(row, *found)
+
+
 def person_name(first: str | None, last: str | None) -> str:
     """``First Last`` as shown (blanks trimmed, missing parts left out)."""
     return " ".join(p.strip() for p in (first, last) if p and p.strip())
 
 
-def match_person(row: PersonRow, criteria: SearchCriteria) -> SearchHit | None:
-    """The hit for a person row under the policy (name in either order, phones, e-mail), or None."""
-    first_last = _fold(person_name(row.first_name, row.last_name))
-    last_first = _fold(person_name(row.last_name, row.first_name))
-    r = name_rank([first_last, last_first], criteria)
-    best = _best([
-        None if r is None else (r, "name", None),
+def _person_match(row: PersonRow, criteria: SearchCriteria, title: str) -> Match | None:
+    """The best match of a person row (``title``: ``person_name`` of it), or None."""
+    if criteria.words:
+        r = name_rank([_fold(title), _fold(person_name(row.last_name, row.first_name))], criteria)
+        name = None if r is None else (r, "name", None)
+    else:
+        name = None
+    if not (criteria.phone_key or criteria.email):
+        return name
+    return _best([
+        name,
         _phone_match(row.phone, criteria, "phone"),
         _phone_match(row.mobile, criteria, "mobile"),
         _email_match(row.email, criteria),
     ])
-    if best is None:
-        return None
+
+
+def _person_hit(row: PersonRow, best: Match, title: str,
+                companies: tuple[CompanyRef, ...] = ()) -> SearchHit:
     return SearchHit(
         kind=KIND_CONTACT,
         record="person",
         id=row.person_id,
-        title=person_name(row.first_name, row.last_name),
+        title=title,
         rank=best[0],
         matched_on=best[1],
         matched_value=best[2],
         job_title=_strip(row.job_title),
+        companies=companies,
         phone=_strip(row.phone) or _strip(row.mobile),
         email=_strip(row.email),
     )
 
 
-def match_employee(row: EmployeeRow, criteria: SearchCriteria) -> SearchHit | None:
-    """The hit for a ``tblUser`` row (full name, login name, phone, e-mail), or None."""
-    r = name_rank([_fold(row.full_name), _fold(row.login_name)], criteria)
-    best = _best([
+def match_person(row: PersonRow, criteria: SearchCriteria) -> SearchHit | None:
+    """The hit for a person row under the policy (name in either order, phones, e-mail), or None."""
+    title = person_name(row.first_name, row.last_name)
+    best = _person_match(row, criteria, title)
+    return None if best is None else _person_hit(row, best, title)
+
+
+def _employee_match(row: EmployeeRow, criteria: SearchCriteria) -> Match | None:
+    r = name_rank([_fold(row.full_name), _fold(row.login_name)], criteria) if criteria.words else None
+    return _best([
         None if r is None else (r, "name", None),
         _phone_match(row.phone, criteria, "phone"),
         _email_match(row.email, criteria),
     ])
-    if best is None:
-        return None
+
+
+def _employee_hit(row: EmployeeRow, best: Match) -> SearchHit:
     return SearchHit(
         kind=KIND_EMPLOYEE,
         record="employee",
@@ -560,6 +586,12 @@ def match_employee(row: EmployeeRow, criteria: SearchCriteria) -> SearchHit | No
     )
 
 
+def match_employee(row: EmployeeRow, criteria: SearchCriteria) -> SearchHit | None:
+    """The hit for a ``tblUser`` row (full name, login name, phone, e-mail), or None."""
+    best = _employee_match(row, criteria)
+    return None if best is None else _employee_hit(row, best)
+
+
 def hit_order(hit: SearchHit) -> tuple:
     """Best first: rank, then Swedish alphabetical order of the title, then id."""
     return (hit.rank, _sort_key(hit.title), hit.id)
@@ -574,10 +606,17 @@ def _check_kinds(kinds) -> tuple[str, ...]:
     return tuple(k for k in KINDS if k in kinds)
 
 
+# A ranked candidate: (rank, Swedish sort key of the title, id, kind, row, best match, title). The
+# first three are ``hit_order`` and unique inside a kind, so tuples sort by them alone. The hit itself
+# is only built for what is shown (``_build_hits``): a results page ranks up to 1 000 candidates.
+_Found = tuple
+
+
 def _rank_all(
     criteria: SearchCriteria, kinds: tuple[str, ...], queries: SearchQueries
-) -> tuple[dict[str, list[SearchHit]], dict[str, bool]]:
-    """Candidates from the port → hits per kind (only ``kinds``), best first; truncation per kind."""
+) -> tuple[dict[str, list[_Found]], dict[str, bool]]:
+    """Candidates from the port → matches per kind (only ``kinds``), best first (``hit_order``);
+    truncation per kind."""
     sources = frozenset(_SOURCE_OF[k] for k in kinds)
     found = queries.find_candidates(criteria, sources)
     limit = criteria.limit
@@ -586,33 +625,52 @@ def _rank_all(
         SOURCE_PERSON: len(found.persons) > limit,
         SOURCE_EMPLOYEE: len(found.employees) > limit,
     }
-    hits: list[SearchHit | None] = []
-    hits += [match_company(r, criteria) for r in found.companies[:limit]]
-    hits += [match_person(r, criteria) for r in found.persons[:limit]]
-    hits += [match_employee(r, criteria) for r in found.employees[:limit]]
-    ranked: dict[str, list[SearchHit]] = {k: [] for k in kinds}
-    for hit in hits:
-        if hit is not None and hit.kind in ranked:
-            ranked[hit.kind].append(hit)
-    for kind_hits in ranked.values():
-        kind_hits.sort(key=hit_order)
+    ranked: dict[str, list[_Found]] = {k: [] for k in kinds}
+    sort_key = _sort_key
+    for row in found.companies[:limit]:
+        m = _company_match(row, criteria)
+        if m is not None and m[1] in ranked:
+            title = (row.name or "").strip()
+            ranked[m[1]].append((m[0][0], sort_key(title), row.company_id, m[1], row, m[0], title))
+    if KIND_CONTACT in ranked:
+        out = ranked[KIND_CONTACT]
+        for row in found.persons[:limit]:
+            title = person_name(row.first_name, row.last_name)
+            best = _person_match(row, criteria, title)
+            if best is not None:
+                out.append((best[0], sort_key(title), row.person_id, KIND_CONTACT, row, best, title))
+    if KIND_EMPLOYEE in ranked:
+        out = ranked[KIND_EMPLOYEE]
+        for row in found.employees[:limit]:
+            best = _employee_match(row, criteria)
+            if best is not None:
+                title = (row.full_name or "").strip()
+                out.append((best[0], sort_key(title), row.user_id, KIND_EMPLOYEE, row, best, title))
+    for kind_found in ranked.values():
+        kind_found.sort(key=_order)
     truncated = {k: cut[_SOURCE_OF[k]] for k in kinds}
     return ranked, truncated
 
 
-def _with_context(shown: dict[str, list[SearchHit]], queries: SearchQueries) -> dict[str, list[SearchHit]]:
-    """Add the city of shown companies and the companies of shown persons (one port call)."""
-    company_ids = [h.id for hits in shown.values() for h in hits if h.record == "company"]
-    person_ids = [h.id for hits in shown.values() for h in hits if h.record == "person"]
-    if not company_ids and not person_ids:
-        return shown
-    ctx = queries.find_context(company_ids, person_ids)
+def _order(found: _Found) -> tuple:
+    return found[:3]
+
+
+def _build_hits(shown: dict[str, list[_Found]], queries: SearchQueries) -> dict[str, list[SearchHit]]:
+    """The hits of the shown candidates, with the city of companies and the companies of persons
+    (one port call)."""
+    company_ids = [f[2] for found in shown.values() for f in found if f[3] in _COMPANY_KINDS]
+    person_ids = [f[2] for found in shown.values() for f in found if f[3] == KIND_CONTACT]
+    ctx = queries.find_context(company_ids, person_ids) if company_ids or person_ids else SearchContext()
     out: dict[str, list[SearchHit]] = {}
-    for kind, hits in shown.items():
-        out[kind] = [
-            replace(h, city=ctx.cities.get(h.id)) if h.record == "company"
-            else replace(h, companies=ctx.person_companies.get(h.id, ())) if h.record == "person"
-            else h
-            for h in hits
-        ]
+    for kind, found in shown.items():
+        if kind in _COMPANY_KINDS:
+            out[kind] = [_company_hit(f[4], f[5], kind, ctx.cities.get(f[2])) for f in found]
+        elif kind == KIND_CONTACT:
+            out[kind] = [_person_hit(f[4], f[5], f[6], ctx.person_companies.get(f[2], ())) for f in found]
+        else:
+            out[kind] = [_employee_hit(f[4], f[5]) for f in found]
     return out
+
+
+_COMPANY_KINDS = frozenset({KIND_COMPANY, KIND_SUPPLIER, KIND_PRIVATE})

@@ -6,12 +6,14 @@ links to the cards.
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from facade import search as search_uc
 from facade.search import SearchHit, SearchResults
-from facade.text import format_phone
+from facade.text import format_phone as _format_phone
 
 from ._common import current_user, services
 
@@ -23,11 +25,38 @@ CARDS = {"company": ("companies.card", "company_id"), "person": ("persons.card",
 PAGE_LIMIT = 50  # hits per group on the results page
 KIND_PAGE_LIMIT = 200  # hits when the page shows one group only
 
+#: ``facade.text.format_phone`` remembered per worker: libphonenumber takes ~0.3 ms a number and a
+#: results page shows up to 250 of them; the same numbers come back as the user refines a query.
+format_phone = functools.lru_cache(maxsize=20_000)(_format_phone)
+
 
 def hit_url(hit: SearchHit) -> str:
     """The card of ``hit`` (``/companies/<id>``, ``/persons/<id>``, ``/employees/<id>``)."""
     endpoint, arg = CARDS[hit.record]
     return url_for(endpoint, **{arg: int(hit.id)})
+
+
+class CardUrls:
+    """The card URLs of one request: ``url_for`` once per kind of record, then its prefix + id
+    (the same URLs as ``hit_url``, a hundredth of the time: a results page links up to 500 cards)."""
+
+    def __init__(self) -> None:
+        self.prefixes: dict[str, str | None] = {}
+
+    def __call__(self, record: str, ident: int) -> str:
+        if record not in self.prefixes:
+            endpoint, arg = CARDS[record]
+            probe = url_for(endpoint, **{arg: 987654321})
+            self.prefixes[record] = probe[:-9] if probe.endswith("987654321") else None
+        prefix = self.prefixes[record]
+        if prefix is None:
+            endpoint, arg = CARDS[record]
+            return url_for(endpoint, **{arg: int(ident)})
+        return prefix + str(int(ident))
+
+    def hit(self, hit: SearchHit) -> str:
+        """``hit_url(hit)``."""
+        return self(hit.record, hit.id)
 
 
 def kind_label(kind: str) -> str:
@@ -108,6 +137,7 @@ def hit_detail(hit: SearchHit) -> str:
 def typeahead_json(results: SearchResults) -> dict:
     """The typeahead's JSON: ``{query, too_short, message, total, all_url, all_label, groups:
     [{kind, label, total, truncated, hits: [{id, record, kind, url, title, detail, badges}]}]}``."""
+    urls = CardUrls()
     return {
         "query": results.query,
         "too_short": results.too_short,
@@ -127,7 +157,7 @@ def typeahead_json(results: SearchResults) -> dict:
                         "id": h.id,
                         "record": h.record,
                         "kind": h.kind,
-                        "url": hit_url(h),
+                        "url": urls.hit(h),
                         "title": h.title,
                         "detail": hit_detail(h),
                         "badges": badges(h),
@@ -138,6 +168,51 @@ def typeahead_json(results: SearchResults) -> dict:
             for g in results.groups
         ],
     }
+
+
+class HitRow:
+    """What the results page shows of one hit, worked out in Python (no macro per row): card URL,
+    nick name when it differs from the name, badges, "found by", the phone (raw and formatted), the
+    person's companies with their card URLs."""
+
+    __slots__ = ("badges", "companies", "hit", "matched", "nick", "phone", "phone_text", "url")
+
+    def __init__(self, hit: SearchHit, urls: CardUrls, labels: dict) -> None:
+        self.hit = hit
+        self.url = urls.hit(hit)
+        nick = hit.nick_name
+        self.nick = nick if nick and nick.lower() != hit.title.lower() else None
+        self.badges = _badges(hit, labels)
+        self.matched = matched_label(hit) if hit.matched_on != "name" else None
+        phone = (hit.phone or "").strip()
+        self.phone = phone
+        self.phone_text = format_phone(phone) if phone else ""
+        self.companies = [(urls("company", c.company_id), c.name) for c in hit.companies]
+
+
+def _badge_labels() -> dict:
+    """The badges' texts in the user's language (looked up once per page)."""
+    return {
+        "customer": {"text": _("Customer"), "tone": "good"},
+        "supplier": {"text": _("Supplier"), "tone": ""},
+        "prospect": {"text": _("Prospect"), "tone": "warn"},
+        "inactive": {"text": _("Inactive"), "tone": "warn"},
+    }
+
+
+def _badges(hit: SearchHit, labels: dict) -> list[dict]:
+    """``badges(hit)`` with the texts of ``_badge_labels``."""
+    out = []
+    if hit.record == "company" and hit.kind != search_uc.KIND_PRIVATE:
+        if hit.is_customer:
+            out.append(labels["customer"])
+        if hit.is_supplier:
+            out.append(labels["supplier"])
+        if hit.is_prospect:
+            out.append(labels["prospect"])
+    if hit.record == "employee" and not hit.active:
+        out.append(labels["inactive"])
+    return out
 
 
 @bp.get("/search")
@@ -152,14 +227,14 @@ def results():
         limit_per_kind=KIND_PAGE_LIMIT if kind else PAGE_LIMIT,
         kinds=[kind] if kind else None,
     )
+    urls, labels = CardUrls(), _badge_labels()
+    rows = {group.kind: [HitRow(hit, urls, labels) for hit in group.hits] for group in found.groups}
     return render_template(
         "search/results.html",
         results=found,
+        rows=rows,
         kind=kind,
         kind_label=kind_label,
-        hit_url=hit_url,
-        badges=badges,
-        matched_label=matched_label,
     )
 
 

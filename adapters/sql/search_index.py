@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from sqlalchemy import (
     Connection,
     Engine,
+    Integer,
     Table,
     Text,
     and_,
@@ -75,7 +76,7 @@ from facade.search import (
 from facade.search_index import INDEX_NAME, INDEX_TABLES
 from facade.text import fold
 
-from .engine import classic_connection
+from .engine import classic_connection, read_connection
 from .search import ORGNO_NOISE, PHONE_NOISE
 from .state import feed_cursor, search_company, search_employee, search_person, state_metadata
 from .tables import tblCompany, tblPerson, tblUser
@@ -144,8 +145,9 @@ class Source:
     searched: tuple[str, ...]  # the columns conditions look at: names, email_fold, (org_digits), phones
     live_only: bool  # classic rows with Deleted = 1 are not indexed
     entry: Callable
-    row: Callable
+    rows: Callable  # [(*shown, fts_key)] → [CompanyRow | PersonRow | EmployeeRow]
     read: tuple[str, ...] = ()  # the classic columns ``entry`` needs (never the long notes)
+    shown: tuple[str, ...] = ()  # the index columns a candidate row is made of, in its dataclass's order
 
     def classic_columns(self) -> list:
         return [self.classic.c[c] for c in self.read]
@@ -158,6 +160,11 @@ class Source:
     @property
     def id_col(self):
         return self.index.c[self.index_id]
+
+    def row_columns(self, table=None) -> list:
+        """The columns read for a candidate: ``shown`` and ``fts_key`` (of ``table``, default the index)."""
+        t = self.index if table is None else table
+        return [t.c[c] for c in self.shown] + [t.c.fts_key]
 
 
 def fts_key(name_len: int, ident: int) -> int:
@@ -226,34 +233,40 @@ def _employee_entry(r) -> dict:
     })
 
 
-def _company_row(r) -> CompanyRow:
-    return CompanyRow(r.company_id, r.name, r.nick_name, r.org_no, r.customer_no, r.supplier_no,
-                      int(r.company_kind), r.is_customer == 1, r.is_supplier == 1, r.phone, r.email)
+def _company_rows(rows) -> list[CompanyRow]:
+    return [CompanyRow(i, n, nick, org, cust, supp, int(kind), is_c == 1, is_s == 1, phone, email)
+            for i, n, nick, org, cust, supp, kind, is_c, is_s, phone, email, _key in rows]
 
 
-def _person_row(r) -> PersonRow:
-    return PersonRow(r.person_id, r.first_name, r.last_name, r.job_title, r.phone, r.mobile, r.email)
+def _person_rows(rows) -> list[PersonRow]:
+    return [PersonRow(i, first, last, job, phone, mobile, email)
+            for i, first, last, job, phone, mobile, email, _key in rows]
 
 
-def _employee_row(r) -> EmployeeRow:
-    return EmployeeRow(r.user_id, r.login_name, r.full_name, r.title, r.phone, r.email, r.active == 1)
+def _employee_rows(rows) -> list[EmployeeRow]:
+    return [EmployeeRow(i, login, full, title, phone, email, active == 1)
+            for i, login, full, title, phone, email, active, _key in rows]
 
 
 SOURCES: dict[str, Source] = {
     SOURCE_COMPANY: Source(SOURCE_COMPANY, tblCompany, "CompanyID", search_company, "company_id",
                            "search_company_fts", ("names", "email_fold", "org_digits", "phones"), True,
-                           _company_entry, _company_row,
+                           _company_entry, _company_rows,
                            ("CompanyID", "Name", "NickName", "OrgNo", "CustomerNo", "SupplierNo", "CompanyKind",
-                            "IsCustomer", "IsSupplier", "Phone", "Email", "ChangeNo", "Deleted")),
+                            "IsCustomer", "IsSupplier", "Phone", "Email", "ChangeNo", "Deleted"),
+                           ("company_id", "name", "nick_name", "org_no", "customer_no", "supplier_no", "company_kind",
+                            "is_customer", "is_supplier", "phone", "email")),
     SOURCE_PERSON: Source(SOURCE_PERSON, tblPerson, "PersonID", search_person, "person_id",
                           "search_person_fts", ("names", "email_fold", "phones"), True,
-                          _person_entry, _person_row,
+                          _person_entry, _person_rows,
                           ("PersonID", "FirstName", "LastName", "JobTitle", "Phone", "Mobile", "Email", "ChangeNo",
-                           "Deleted")),
+                           "Deleted"),
+                          ("person_id", "first_name", "last_name", "job_title", "phone", "mobile", "email")),
     SOURCE_EMPLOYEE: Source(SOURCE_EMPLOYEE, tblUser, "UserID", search_employee, "user_id",
                             "search_employee_fts", ("names", "email_fold", "phones"), False,
-                            _employee_entry, _employee_row,
-                            ("UserID", "LoginName", "FullName", "Title", "Phone", "Email", "Active")),
+                            _employee_entry, _employee_rows,
+                            ("UserID", "LoginName", "FullName", "Title", "Phone", "Email", "Active"),
+                            ("user_id", "login_name", "full_name", "title", "phone", "email", "active")),
 }
 SOURCE_OF_TABLE = {"tblCompany": SOURCE_COMPANY, "tblPerson": SOURCE_PERSON, "tblUser": SOURCE_EMPLOYEE}
 
@@ -269,18 +282,55 @@ def _pg_like(needle: str) -> str:
     return f"%{escaped}%"
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Branch:
-    """One OR-branch of the prefilter: its exact SQL condition and how an index can find it.
+    """One OR-branch of the prefilter: its exact condition and how an index can find it.
 
+    ``column``: the searched column whose text must contain every one of ``needles`` (names: the
+    query's words), or ``"number"``: ``customer_no`` or ``supplier_no`` equals ``needles[0]``.
     ``terms``: (column, needle) pairs that must all occur — trigram terms (three or more
     characters), or ``("grams", token)`` pairs for two-letter words; None when only walking the
-    table finds it. ``number``: a customer/supplier number looked up by index.
+    table finds it. Values are bound parameters; only the shape (columns, counts) makes the SQL.
     """
 
-    exact: ColumnElement[bool]
-    terms: list[tuple[str, str]] | None = None
-    number: int | None = None
+    column: str
+    needles: tuple
+    terms: tuple[tuple[str, str], ...] | None = None
+
+    @property
+    def number(self) -> int | None:
+        return self.needles[0] if self.column == NUMBER else None
+
+    @property
+    def shape(self) -> tuple:
+        return (self.column, len(self.needles), None if self.terms is None else tuple(c for c, _n in self.terms))
+
+
+NUMBER = "number"
+
+
+class _Prepared:
+    """A statement compiled once for the store's dialect, run with ``exec_driver_sql``: a search runs
+    a few statements whose shape repeats, so neither building nor compiling them is paid again."""
+
+    __slots__ = ("fixed", "order", "sql")
+
+    def __init__(self, sql: str, order: tuple[str, ...] | None, fixed: dict) -> None:
+        self.sql = sql
+        self.order = order  # bind parameter names by position (qmark drivers), None for named ones
+        self.fixed = fixed  # values the statement itself binds (the 0 of ``instr(…) > 0``)
+
+    @classmethod
+    def of(cls, statement, dialect) -> _Prepared:
+        compiled = statement.compile(dialect=dialect)
+        fixed = {k: v for k, v in compiled.params.items() if v is not None}
+        return cls(compiled.string, tuple(compiled.positiontup) if dialect.positional else None, fixed)
+
+    def run(self, conn: Connection, params: dict):
+        """The result of the statement with ``params`` (by bind parameter name)."""
+        params = {**self.fixed, **params}
+        args = tuple(params[n] for n in self.order) if self.order is not None else params
+        return conn.exec_driver_sql(self.sql, args)
 
 
 class SqlSearchIndex:
@@ -297,6 +347,7 @@ class SqlSearchIndex:
         self.small = small
         self._ready: bool | None = None
         self._sizes: dict[str, int] = {}
+        self._prepared: dict[tuple, _Prepared] = {}
         self.last_plan: dict[str, str] = {}
 
     # -- schema -----------------------------------------------------------------------------------
@@ -510,81 +561,176 @@ class SqlSearchIndex:
 
     # -- searching --------------------------------------------------------------------------------
 
-    def _contains(self, column, needle: str) -> ColumnElement[bool]:
+    def _contains(self, column, needle) -> ColumnElement[bool]:
         if self.dialect == "postgresql":
             return func.strpos(column, needle) > 0
         return func.instr(column, needle) > 0
 
     def _branches(self, source: Source, criteria: SearchCriteria) -> list[_Branch]:
         """The OR-branches of plain SQL's prefilter for ``source`` (the same conditions)."""
-        c = source.index.c
         out: list[_Branch] = []
         if criteria.words:
             long_words = [w for w in criteria.words if len(w) >= 3]
             if long_words:  # the two-letter words of the query are checked by ``exact`` only
-                terms = [("names", w) for w in long_words]
+                terms = tuple(("names", w) for w in long_words)
             else:
-                terms = [("grams", gram_token(w)) for w in criteria.words if len(w) == 2] or None
-            out.append(_Branch(and_(*[self._contains(c.names, w) for w in criteria.words]), terms))
+                terms = tuple(("grams", gram_token(w)) for w in criteria.words if len(w) == 2) or None
+            out.append(_Branch("names", tuple(criteria.words), terms))
         if source.key == SOURCE_COMPANY:
             if criteria.number is not None:
-                out.append(_Branch(or_(c.customer_no == criteria.number, c.supplier_no == criteria.number),
-                                   number=criteria.number))
+                out.append(_Branch(NUMBER, (criteria.number,)))
             if criteria.org_key:
                 k = criteria.org_key
-                out.append(_Branch(self._contains(c.org_digits, k), [("org_digits", k)] if len(k) >= 3 else None))
+                out.append(_Branch("org_digits", (k,), (("org_digits", k),) if len(k) >= 3 else None))
         if criteria.phone_key:
             needle = criteria.phone_key.lstrip("0")
             if needle:
-                out.append(_Branch(self._contains(c.phones, needle),
-                                   [("phones", needle)] if len(needle) >= 3 else None))
+                out.append(_Branch("phones", (needle,), (("phones", needle),) if len(needle) >= 3 else None))
         if criteria.email:
             e = criteria.email
-            terms = [("email_fold", e)] if len(e) >= 3 else [("grams", "e" + gram_token(e))] if len(e) == 2 else None
-            out.append(_Branch(self._contains(c.email_fold, e), terms))
+            terms = (("email_fold", e),) if len(e) >= 3 else (("grams", "e" + gram_token(e)),) if len(e) == 2 else None
+            out.append(_Branch("email_fold", (e,), terms))
         return out
 
-    def _sqlite_ordered(self, conn: Connection, source: Source, branches: list[_Branch], exact,
-                        limit: int) -> list:
+    # Statements are built from the branches' shapes with bound parameters named ``x<i>_<j>`` (the
+    # exact condition), ``t<i>_<j>``/``g<i>`` (what a PostgreSQL index answers), ``match`` (the FTS5
+    # query), ``number`` and ``lim``; each shape is compiled once per process.
+
+    def _exact(self, source: Source, shape: tuple) -> ColumnElement[bool]:
+        """Plain SQL's prefilter: any branch, each with all its needles (``x<i>_<j>``)."""
+        c = source.index.c
+        conds = []
+        for i, (column, count, _terms) in enumerate(shape):
+            if column == NUMBER:
+                n = bindparam(f"x{i}_0", type_=Integer)
+                conds.append(or_(c.customer_no == n, c.supplier_no == n))
+            else:
+                conds.append(and_(*[self._contains(c[column], bindparam(f"x{i}_{j}", type_=Text))
+                                    for j in range(count)]))
+        return or_(*conds)
+
+    @staticmethod
+    def _params(branches: list[_Branch], limit: int) -> dict:
+        params: dict = {"lim": limit}
+        for i, b in enumerate(branches):
+            for j, needle in enumerate(b.needles):
+                params[f"x{i}_{j}"] = needle
+        return params
+
+    def _statement(self, key: tuple, build: Callable[[], object]) -> _Prepared:
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            prepared = self._prepared[key] = _Prepared.of(build(), self.store.dialect)
+        return prepared
+
+    def _walk_statement(self, source: Source, shape: tuple) -> _Prepared:
+        """The first ``lim`` rows meeting the prefilter in (name_len, id) order: the walk reads the walk
+        index only (ids, lengths and searched columns), then the full rows of the hits."""
+        def build():
+            t = source.index
+            first = (select(source.id_col.label("id"), t.c.name_len.label("len"))
+                     .where(self._exact(source, shape))
+                     .order_by(t.c.name_len, source.id_col).limit(bindparam("lim", type_=Integer))
+                     .subquery("first"))
+            return (select(*source.row_columns()).join(first, first.c.id == source.id_col)
+                    .order_by(first.c.len, first.c.id))
+        return self._statement(("walk", source.key, shape), build)
+
+    def _fts_statement(self, source: Source, shape: tuple) -> _Prepared:
+        """SQLite: the FTS5 hits of ``match`` that meet the prefilter, in rowid order, ``lim`` at most."""
+        def build():
+            t = source.index
+            fts = sa_table(source.fts, sa_column("rowid"))
+            return (select(*source.row_columns()).select_from(fts.join(t, t.c.fts_key == fts.c.rowid))
+                    .where(literal_column(source.fts).op("MATCH")(bindparam("match", type_=Text)),
+                           self._exact(source, shape))
+                    .order_by(fts.c.rowid).limit(bindparam("lim", type_=Integer)))
+        return self._statement(("fts", source.key, shape), build)
+
+    def _number_statement(self, source: Source) -> _Prepared:
+        """The rows whose customer or supplier number is ``number`` (their own indexes)."""
+        def build():
+            t = source.index
+            c, n = t.c, bindparam("number", type_=Integer)
+            return (select(*source.row_columns()).where(or_(c.customer_no == n, c.supplier_no == n))
+                    .order_by(c.fts_key).limit(bindparam("lim", type_=Integer)))
+        return self._statement(("number", source.key), build)
+
+    def _sqlite_ordered(self, conn: Connection, source: Source, branches: list[_Branch], limit: int) -> list:
         """SQLite: the FTS5 hits in rowid order — (name_len, id), plain SQL's order — stopping after
         ``limit`` exact ones (a common word stops early, a rare one has few hits); customer and
         supplier numbers are looked up by their indexes and merged in."""
-        t = source.index
         rows: list = []
         text_terms = [b.terms for b in branches if b.terms]
         if text_terms:
-            expr = " OR ".join(
+            params = self._params(branches, limit)
+            params["match"] = " OR ".join(
                 "(" + " AND ".join(_fts_phrase(col, f" {n} " if col == "grams" else n) for col, n in terms) + ")"
                 for terms in text_terms
             )
-            fts = sa_table(source.fts, sa_column("rowid"))
-            q = (select(t).select_from(fts.join(t, t.c.fts_key == fts.c.rowid))
-                 .where(literal_column(source.fts).op("MATCH")(expr), exact)
-                 .order_by(fts.c.rowid).limit(limit))
-            rows = conn.execute(q).all()
+            shape = tuple(b.shape for b in branches)
+            rows = self._fts_statement(source, shape).run(conn, params).fetchall()
         numbers = [b.number for b in branches if b.number is not None]
         if numbers:
-            c = t.c
-            by_number = select(t).where(or_(*[or_(c.customer_no == n, c.supplier_no == n) for n in numbers]))
-            merged = {r.fts_key: r for r in rows}
-            merged.update({r.fts_key: r for r in conn.execute(by_number.order_by(c.fts_key).limit(limit))})
+            merged = {r[-1]: r for r in rows}
+            for n in numbers:
+                merged.update({r[-1]: r for r in self._number_statement(source).run(conn, {"number": n, "lim": limit})})
             rows = [merged[k] for k in sorted(merged)][:limit]
         return rows
 
-    def _pg_hits(self, source: Source, branch: _Branch) -> ColumnElement[bool]:
-        """PostgreSQL: the condition an index (GIN trigram/array, btree) answers for one branch."""
+    def _pg_found(self, source: Source, shape: tuple) -> ColumnElement[bool]:
+        """PostgreSQL: the condition the indexes (GIN trigram/array, btree) answer, any branch."""
         c = source.index.c
-        if branch.number is not None:
-            return or_(c.customer_no == branch.number, c.supplier_no == branch.number)
-        terms = branch.terms or []
         conds = []
-        grams = [n for col, n in terms if col == "grams"]
-        if grams:
-            # Written exactly as the GIN index's expression (a bound ' ' would not match it).
-            pieces = func.string_to_array(c.grams, literal_column("' '"))
-            conds.append(pieces.op("@>")(bindparam(None, grams, type_=PG_ARRAY(Text))))
-        conds += [c[col].like(_pg_like(n)) for col, n in terms if col != "grams"]
-        return and_(*conds)
+        for i, (column, _count, terms) in enumerate(shape):
+            if column == NUMBER:
+                n = bindparam(f"x{i}_0", type_=Integer)
+                conds.append(or_(c.customer_no == n, c.supplier_no == n))
+                continue
+            parts = []
+            if "grams" in terms:
+                # Written exactly as the GIN index's expression (a bound ' ' would not match it).
+                pieces = func.string_to_array(c.grams, literal_column("' '"))
+                parts.append(pieces.op("@>")(bindparam(f"g{i}", type_=PG_ARRAY(Text))))
+            parts += [c[col].like(bindparam(f"t{i}_{j}", type_=Text)) for j, col in enumerate(terms)
+                      if col != "grams"]
+            conds.append(and_(*parts))
+        return or_(*conds)
+
+    @staticmethod
+    def _pg_params(branches: list[_Branch], params: dict) -> dict:
+        for i, b in enumerate(branches):
+            if b.terms is None:
+                continue
+            grams = [n for col, n in b.terms if col == "grams"]
+            if grams:
+                params[f"g{i}"] = grams
+            for j, (col, n) in enumerate(b.terms):
+                if col != "grams":
+                    params[f"t{i}_{j}"] = _pg_like(n)
+        return params
+
+    def _pg_estimate_statement(self, source: Source, shape: tuple) -> _Prepared:
+        def build():
+            return select(literal_column("1")).select_from(source.index).where(self._pg_found(source, shape))
+        found = self._statement(("pg-found", source.key, shape), build)
+        key = ("pg-estimate", source.key, shape)
+        if key not in self._prepared:
+            self._prepared[key] = _Prepared("EXPLAIN (FORMAT JSON) " + found.sql, found.order, found.fixed)
+        return self._prepared[key]
+
+    def _pg_index_statement(self, source: Source, shape: tuple) -> _Prepared:
+        """PostgreSQL: the index hits that meet the prefilter, sorted, ``lim`` at most."""
+        def build():
+            t = source.index
+            hits = (select(source.id_col.label("id"), t.c.name_len.label("len"))
+                    .where(self._pg_found(source, shape), self._exact(source, shape))
+                    .cte("hits").prefix_with("MATERIALIZED"))
+            first = (select(hits).order_by(hits.c.len, hits.c.id).limit(bindparam("lim", type_=Integer))
+                     .subquery("first"))
+            return (select(*source.row_columns()).join(first, first.c.id == source.id_col)
+                    .order_by(first.c.len, first.c.id))
+        return self._statement(("pg-index", source.key, shape), build)
 
     def size(self, conn: Connection, source: Source) -> int:
         """About the rows in the index table of ``source``: its highest id (one index look-up,
@@ -593,61 +739,41 @@ class SqlSearchIndex:
             self._sizes[source.key] = int(conn.execute(select(func.max(source.id_col))).scalar() or 0)
         return self._sizes[source.key]
 
-    def _walk(self, conn: Connection, source: Source, exact, limit: int) -> list:
-        """The first ``limit`` rows meeting ``exact`` in (name_len, id) order: the walk reads the walk
-        index only (ids, lengths and searched columns), then the full rows of the hits."""
-        t = source.index
-        first = (select(source.id_col.label("id"), t.c.name_len.label("len")).where(exact)
-                 .order_by(t.c.name_len, source.id_col).limit(limit).subquery("first"))
-        q = select(t).join(first, first.c.id == source.id_col).order_by(first.c.len, first.c.id)
-        return conn.execute(q).all()
-
-    @staticmethod
-    def _pg_estimate(conn: Connection, query) -> float:
-        """The rows PostgreSQL's planner expects ``query`` to return (EXPLAIN: nothing runs)."""
-        compiled = query.compile(dialect=conn.dialect)
-        plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params).scalar()
-        plan = json.loads(plan) if isinstance(plan, str) else plan
-        return float(plan[0]["Plan"]["Plan Rows"])
-
     def _find(self, conn: Connection, source: Source, criteria: SearchCriteria, limit: int) -> list:
         branches = self._branches(source, criteria)
         if not branches:
             return []
-        t = source.index
-        exact = or_(*[b.exact for b in branches])
+        shape = tuple(b.shape for b in branches)
         size = max(self.size(conn, source), 1)
         if size <= self.small or not all(b.terms or b.number is not None for b in branches):
             # A small table (the employees) is walked whole in a few milliseconds: no probe.
             self.last_plan[source.key] = "walk"
-            return self._walk(conn, source, exact, limit)
+            return self._walk_statement(source, shape).run(conn, self._params(branches, limit)).fetchall()
         if self.dialect != "postgresql":
             self.last_plan[source.key] = "index"
-            return self._sqlite_ordered(conn, source, branches, exact, limit)
+            return self._sqlite_ordered(conn, source, branches, limit)
         # PostgreSQL's GIN indexes give hits in no order and re-check each one in the table (≈ 15
         # walk steps). Reading h hits costs about h look-ups; walking in order until ``limit`` hits
         # about limit × size / h cheap index steps (more: hits gather in long names). So the index
         # wins while h stays under ≈ 2·√(limit × size / 15), judged on the planner's estimate of
         # h (GIN statistics; nothing runs) since counting would mean reading the hits.
         threshold = max(100, int(2 * math.sqrt(limit * size / 15)))
-        found = or_(*[self._pg_hits(source, b) for b in branches])
-        if self._pg_estimate(conn, select(literal_column("1")).select_from(t).where(found)) < threshold:
+        params = self._pg_params(branches, self._params(branches, limit))
+        plan = self._pg_estimate_statement(source, shape).run(conn, params).scalar()
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        if float(plan[0]["Plan"]["Plan Rows"]) < threshold:
             self.last_plan[source.key] = "index"
-            hits = (select(source.id_col.label("id"), t.c.name_len.label("len")).where(found, exact)
-                    .cte("hits").prefix_with("MATERIALIZED"))
-            first = select(hits).order_by(hits.c.len, hits.c.id).limit(limit).subquery("first")
-            q = select(t).join(first, first.c.id == source.id_col).order_by(first.c.len, first.c.id)
-            return conn.execute(q).all()
+            return self._pg_index_statement(source, shape).run(conn, params).fetchall()
         self.last_plan[source.key] = "walk"
-        return self._walk(conn, source, exact, limit)
+        return self._walk_statement(source, shape).run(conn, params).fetchall()
 
     def find_candidates(self, criteria: SearchCriteria, sources: frozenset[str]) -> Candidates:
-        """Plain SQL's candidates for ``criteria`` from the index (one read transaction)."""
+        """Plain SQL's candidates for ``criteria`` from the index (the request's store connection)."""
         limit = criteria.limit + 1
         out: dict[str, list] = {}
-        with self.store.connect() as conn:
+        with read_connection(self.store) as conn:
             for key in (SOURCE_COMPANY, SOURCE_PERSON, SOURCE_EMPLOYEE):
                 if key in sources:
                     source = SOURCES[key]
-                    out[key] = [source.row(r) for r in self._find(conn, source, criteria, limit)]
+                    out[key] = source.rows(self._find(conn, source, criteria, limit))
         return Candidates(out.get(SOURCE_COMPANY, []), out.get(SOURCE_PERSON, []), out.get(SOURCE_EMPLOYEE, []))
