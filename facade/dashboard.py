@@ -19,6 +19,7 @@ Money rules (kit "Sales figures"; all amounts in the base currency, SEK in the s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -159,6 +160,10 @@ class SharedSales(Protocol):
         """Σ round(NetAmount × ExchangeRate, 2) of the sales credited to ``user_id`` with
         ``InvoiceDate`` in [first, last], base currency — live (a per-user figure)."""
 
+    def seller_summary(self, first: date, last: date, month_first: date, month_last: date,
+                       limit: int) -> tuple[tuple[SellerSales, ...], Decimal]:
+        """``seller_summary`` of ``sales_by_seller``'s rows, worked out once per cached entry."""
+
 
 # --- what the page shows --------------------------------------------------------------------
 
@@ -255,18 +260,19 @@ def get_dashboard(user: User, *, queries: DashboardQueries, installation: Instal
     top_sellers: tuple[SellerSales, ...] | None = None
     sales_month: SalesSummary | None = None
     if user.can(ORDER_READ):
-        shared = figures if figures is not None else queries
-        rows = shared.sales_by_seller(this_year.first, this_year.last, this_month.first, this_month.last)
-        top_sellers = _top_sellers(rows, TOP_SELLERS)
         if figures is None:
+            rows = queries.sales_by_seller(this_year.first, this_year.last, this_month.first, this_month.last)
+            top_sellers, company_month = seller_summary(rows, TOP_SELLERS)
             mine = sum((r.month_total for r in rows if r.user_id == user.user_id), ZERO)
         else:
+            top_sellers, company_month = figures.seller_summary(
+                this_year.first, this_year.last, this_month.first, this_month.last, TOP_SELLERS)
             mine = figures.sales_of_seller(user.user_id, this_month.first, this_month.last)
         sales_month = SalesSummary(
             first=this_month.first,
             last=this_month.last,
             mine=round_money(mine),
-            company=round_money(sum((r.month_total for r in rows), ZERO)),
+            company=round_money(company_month),
         )
 
     opps = queries.open_opportunities(user.user_id, this_quarter.first, this_quarter.last)
@@ -288,7 +294,13 @@ def get_dashboard(user: User, *, queries: DashboardQueries, installation: Instal
     )
 
 
-def _top_sellers(rows: list[SellerSales], limit: int) -> tuple[SellerSales, ...]:
+def seller_summary(rows: Sequence[SellerSales], limit: int) -> tuple[tuple[SellerSales, ...], Decimal]:
+    """The top ``limit`` sellers (``_top_sellers``) and the company's sales of the month (Σ of every
+    row's ``month_total``, base currency, unrounded)."""
+    return _top_sellers(rows, limit), sum((r.month_total for r in rows), ZERO)
+
+
+def _top_sellers(rows: Sequence[SellerSales], limit: int) -> tuple[SellerSales, ...]:
     """The ``limit`` sellers with the largest totals (sales without seller are nobody's);
     ties in name order, then ``UserID``, so the list is stable."""
     sellers = [r for r in rows if r.user_id is not None]

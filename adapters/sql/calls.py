@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, and_, exists, or_, select, union
 
 from facade.calls import CallFilter, CallRow
 from facade.paging import Page, PageRequest
 from facade.tabs import COMPANY, CardOwner
 
 from .engine import classic_connection
-from .paging import DESC, SortPart, fetch_page, live_companies, null_last, person_name, text_key
+from .paging import DESC, SortPart, fetch_page, null_last, person_name, text_key
 from .tables import tblCall, tblCompany, tblCompanyPerson, tblPerson, tblUser
 
 _k, _u, _p, _cp = tblCall, tblUser, tblPerson, tblCompanyPerson
@@ -27,18 +27,35 @@ SORTS = {
 }
 
 
+def _company_live(call):
+    """The call has no company, or a live one: a primary-key lookup per call (an ``IN`` over every
+    live company made SQLite and PostgreSQL build a set of 100 000+ ids per page)."""
+    c = tblCompany.alias("call_company")
+    return or_(
+        call.c.CompanyID.is_(None),
+        exists().where(c.c.CompanyID == call.c.CompanyID, c.c.Deleted == 0),
+    )
+
+
 def _owned(owner: CardOwner):
     """The calls shown on ``owner``'s card (see facade.calls)."""
-    company_live = or_(_k.c.CompanyID.is_(None), _k.c.CompanyID.in_(live_companies(tblCompany)))
     if owner.kind == COMPANY:
+        # Two index lookups (IX_tblCall_CompanyID, IX_tblCall_PersonID) joined by UNION: an OR of
+        # both made the engines scan every call.
         p2 = tblPerson.alias("contact")
+        by_contact = tblCall.alias("by_contact")
         contacts = (
             select(_cp.c.PersonID)
             .select_from(_cp.join(p2, p2.c.PersonID == _cp.c.PersonID))
             .where(_cp.c.CompanyID == owner.owner_id, _cp.c.Deleted == 0, p2.c.Deleted == 0)
         )
-        return or_(_k.c.CompanyID == owner.owner_id, and_(_k.c.PersonID.in_(contacts), company_live))
-    return and_(_k.c.PersonID == owner.owner_id, company_live)
+        by_company = tblCall.alias("by_company")
+        ids = union(
+            select(by_company.c.CallID).where(by_company.c.CompanyID == owner.owner_id),
+            select(by_contact.c.CallID).where(by_contact.c.PersonID.in_(contacts), _company_live(by_contact)),
+        )
+        return _k.c.CallID.in_(ids)
+    return and_(_k.c.PersonID == owner.owner_id, _company_live(_k))
 
 
 class SqlCallQueries:
