@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Engine, and_, case, func, select
+from sqlalchemy import Engine, Select, and_, bindparam, case, func, select
 
 from facade.ledger import LedgerTotals, RawEntry
 from facade.model import round_money
@@ -32,6 +32,22 @@ SORTS = {
 }
 
 
+def _totals_statement() -> Select:
+    is_open = _le.c.Closed == "N"
+    overdue = and_(is_open, _le.c.DueDate < bindparam("today", type_=_le.c.DueDate.type))
+    return select(
+        func.sum(case((is_open, 1), else_=0)),
+        func.sum(case((is_open, _le.c.OpenAmount), else_=0)),
+        func.sum(case((overdue, 1), else_=0)),
+        func.sum(case((overdue, _le.c.OpenAmount), else_=0)),
+    ).where(_le.c.CompanyID == bindparam("company_id", type_=_le.c.CompanyID.type),
+            _le.c.Ledger == bindparam("ledger", type_=_le.c.Ledger.type))
+
+
+#: ``totals``' statement, built once (bind parameters: company_id, ledger, today).
+_TOTALS = _totals_statement()
+
+
 class SqlLedgerQueries:
     """``LedgerQueries`` over ``tblLedgerEntry``."""
 
@@ -50,16 +66,10 @@ class SqlLedgerQueries:
 
     def totals(self, company_id: int, ledger: str, today: date) -> LedgerTotals:
         """Counts and Σ ``OpenAmount`` (SEK) of the open items, and of those due before ``today``."""
-        is_open = _le.c.Closed == "N"
-        overdue = and_(is_open, _le.c.DueDate < today)
-        q = select(
-            func.sum(case((is_open, 1), else_=0)),
-            func.sum(case((is_open, _le.c.OpenAmount), else_=0)),
-            func.sum(case((overdue, 1), else_=0)),
-            func.sum(case((overdue, _le.c.OpenAmount), else_=0)),
-        ).where(_le.c.CompanyID == company_id, _le.c.Ledger == ledger)
         with classic_connection(self.engine) as conn:
-            n_open, s_open, n_over, s_over = conn.execute(q).one()
+            n_open, s_open, n_over, s_over = conn.execute(
+                _TOTALS, {"company_id": company_id, "ledger": ledger, "today": today}
+            ).one()
         return LedgerTotals(int(n_open or 0), _money(s_open), int(n_over or 0), _money(s_over))
 
 

@@ -7,13 +7,16 @@ soft-deleted ones): ``tblCompany``, ``tblPerson``, ``tblUser``.
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import UTC, datetime
 
 from sqlalchemy import (
     Engine,
     Integer,
+    Select,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -100,14 +103,8 @@ class SqlRecentViews:
         query, then one classic query (a UNION ALL of one ``IN (...)`` select per kind present)."""
         if limit <= 0:
             return []
-        rv = recent_view
         with read_connection(self.state_engine) as conn:
-            views = conn.execute(
-                select(rv.c.kind, rv.c.record_id, rv.c.viewed_utc)
-                .where(rv.c.user_id == user_id)
-                .order_by(rv.c.seq.desc(), rv.c.viewed_utc.desc())
-                .limit(limit)
-            ).all()
+            views = conn.execute(_latest_statement(limit), {"user_id": user_id}).all()
         if not views:
             return []
         ids: dict[str, list[int]] = {}
@@ -127,37 +124,11 @@ class SqlRecentViews:
 
     def _lookup(self, ids: dict[str, list[int]]) -> dict[tuple[str, int], tuple[str, str]]:
         """(kind, id) → (name, label) of the live records among ``ids``."""
-        c, p, u = tblCompany, tblPerson, tblUser
-        selects = []
-        if ids.get("company"):
-            selects.append(
-                select(
-                    literal(1, Integer).label("k"),
-                    c.c.CompanyID.label("id"),
-                    c.c.Name.label("n1"),
-                    null().label("n2"),
-                    c.c.CompanyKind.label("ck"),
-                    c.c.IsCustomer.label("cu"),
-                    c.c.IsSupplier.label("su"),
-                ).where(c.c.CompanyID.in_(ids["company"]), c.c.Deleted == 0)
-            )
-        if ids.get("person"):
-            selects.append(
-                select(
-                    literal(2, Integer), p.c.PersonID, p.c.FirstName, p.c.LastName, null(), null(), null()
-                ).where(p.c.PersonID.in_(ids["person"]), p.c.Deleted == 0)
-            )
-        if ids.get("employee"):
-            selects.append(
-                select(literal(3, Integer), u.c.UserID, u.c.FullName, null(), null(), null(), null()).where(
-                    u.c.UserID.in_(ids["employee"])
-                )
-            )
-        if not selects:
+        kinds = tuple(k for k in ("company", "person", "employee") if ids.get(k))
+        if not kinds:
             return {}
-        q = selects[0] if len(selects) == 1 else union_all(*selects)
         with classic_connection(self.classic_engine) as conn:
-            rows = conn.execute(q).all()
+            rows = conn.execute(_lookup_statement(kinds), {f"{k}_ids": ids[k] for k in kinds}).all()
         found: dict[tuple[str, int], tuple[str, str]] = {}
         for r in rows:
             kind = _CODE_KINDS[int(r[0])]
@@ -170,3 +141,48 @@ class SqlRecentViews:
                 label, name = "employee", (r[2] or "").strip()
             found[(kind, int(r[1]))] = (name, label)
         return found
+
+
+@functools.lru_cache(maxsize=8)
+def _latest_statement(limit: int) -> Select:
+    """``latest``'s statement, built once (bind parameter: user_id)."""
+    rv = recent_view
+    return (
+        select(rv.c.kind, rv.c.record_id, rv.c.viewed_utc)
+        .where(rv.c.user_id == bindparam("user_id", type_=rv.c.user_id.type))
+        .order_by(rv.c.seq.desc(), rv.c.viewed_utc.desc())
+        .limit(limit)
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _lookup_statement(kinds: tuple[str, ...]):
+    """``_lookup``'s UNION ALL for the ``kinds`` present, built once per combination (expanding
+    bind parameters ``company_ids``, ``person_ids``, ``employee_ids``)."""
+    c, p, u = tblCompany, tblPerson, tblUser
+    selects = []
+    if "company" in kinds:
+        selects.append(
+            select(
+                literal(1, Integer).label("k"),
+                c.c.CompanyID.label("id"),
+                c.c.Name.label("n1"),
+                null().label("n2"),
+                c.c.CompanyKind.label("ck"),
+                c.c.IsCustomer.label("cu"),
+                c.c.IsSupplier.label("su"),
+            ).where(c.c.CompanyID.in_(bindparam("company_ids", expanding=True)), c.c.Deleted == 0)
+        )
+    if "person" in kinds:
+        selects.append(
+            select(
+                literal(2, Integer), p.c.PersonID, p.c.FirstName, p.c.LastName, null(), null(), null()
+            ).where(p.c.PersonID.in_(bindparam("person_ids", expanding=True)), p.c.Deleted == 0)
+        )
+    if "employee" in kinds:
+        selects.append(
+            select(literal(3, Integer), u.c.UserID, u.c.FullName, null(), null(), null(), null()).where(
+                u.c.UserID.in_(bindparam("employee_ids", expanding=True))
+            )
+        )
+    return selects[0] if len(selects) == 1 else union_all(*selects)
