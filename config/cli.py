@@ -381,9 +381,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             os.environ["CRM_LITE_LOOKUP_URL"] = soap.url
             settings = settings.with_(classic_soap_url=soap.url, lookup_url=soap.url)
     _prepare_state_store(settings)
+    index_state = _ensure_demo_index(settings, rebuild=built)
     state = "built now" if built else "built earlier today"
     print(f"\nCRM Lite demo: http://{args.host}:{args.port}\n"
           f"  classic database  {instance / 'classic.db'} (demo data for {meta['today']}, {state})\n"
+          f"  search index      {index_state}\n"
           f"  file store        {instance / 'files'}\n"
           f"  SOAP sandbox      {soap.url if soap else 'not running (sandbox.soap absent)'}\n\n"
           f"{_sign_in_table()}\n  (x = cannot sign in to CRM Lite)\n\nCtrl-C stops.\n", flush=True)
@@ -458,6 +460,29 @@ class ProgressBar:
                 self.stream.write(f"{self.label}: {fraction:.0%} ({done}/{total} rows, "
                                   f"{now - self.started:.0f} s)\n")
         self.stream.flush()
+
+
+def _ensure_demo_index(settings: Settings, *, rebuild: bool) -> str:
+    """Build the demo's search index when the demo data is new or the index was never built;
+    returns a line for the banner. Search works without it (plain SQL), so a failure only says so."""
+    from facade.search_index import rebuild_search_index
+
+    try:
+        svc = _index_services(settings)
+    except Exception as exc:  # noqa: BLE001 - the demo still runs on plain SQL
+        return f"not built ({_short(exc)}); search uses plain SQL"
+    try:
+        if not svc.search_index.available():
+            return "not available in this store; search uses plain SQL"
+        if not rebuild and svc.feed_cursors.load(svc.search_index.name) is not None:
+            return "built earlier, kept current by the change feed"
+        report = rebuild_search_index(index=svc.search_index, feed=svc.feed, cursors=svc.feed_cursors,
+                                      clock=svc.clock, progress=None)
+        return f"built now ({report.rows} rows), kept current by the change feed"
+    except Exception as exc:  # noqa: BLE001
+        return f"not built ({_short(exc)}); search uses plain SQL"
+    finally:
+        svc.close()
 
 
 def _index_services(settings: Settings):
