@@ -374,6 +374,9 @@ class _FakeConnection:
         return _FakeResult([_Row(dict(r)) for r in self.server["changes"][table]
                             if r["SYS_CHANGE_VERSION"] > params["since"]])
 
+    def in_transaction(self):  # reads end their transaction (adapters.sql.engine.read_connection)
+        return False
+
     def __enter__(self):
         return self
 
