@@ -7,8 +7,10 @@ soft-deleted ones): ``tblCompany``, ``tblPerson``, ``tblUser``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import threading
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -54,6 +56,9 @@ class SqlRecentViews:
     def __init__(self, state_engine: Engine, classic_engine: Engine) -> None:
         self.state_engine = state_engine
         self.classic_engine = classic_engine
+        # A SQLite store has one writer at a time: the worker's threads queue here (woken the moment
+        # the write is done) instead of in SQLite's busy handler, which sleeps 1, 2, 5, 10 … ms.
+        self._write_lock = threading.Lock() if state_engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
     def record(self, user_id: int, kind: str, record_id: int, at_utc: datetime, keep: int) -> None:
         """Upsert the view and trim to the newest ``keep`` in one transaction of two statements.
@@ -65,32 +70,12 @@ class SqlRecentViews:
         is the same result, so the IntegrityError is ignored. Any other store error is logged and
         swallowed: a card must open even when its view cannot be remembered.
         """
-        rv = recent_view
-        same = and_(rv.c.kind == kind, rv.c.record_id == record_id)
-        # A derived table around the LIMIT query: MariaDB refuses a LIMIT directly in a subquery
-        # of a DELETE on the same table.
-        newest_others = (
-            select(rv.c.seq)
-            .where(rv.c.user_id == user_id, not_(same))
-            .order_by(rv.c.seq.desc())
-            .limit(1)
-            .offset(max(keep - 2, 0))
-            .subquery("floor_view")
-        )
-        floor_seq = select(newest_others.c.seq).scalar_subquery()
-        next_seq = select(
-            literal(user_id, Integer),
-            literal(kind),
-            literal(record_id, Integer),
-            literal(_naive_utc(at_utc), rv.c.viewed_utc.type),
-            func.coalesce(func.max(rv.c.seq), 0) + 1,
-        ).where(rv.c.user_id == user_id)
+        trim, add = _record_statements(keep)
+        params = {"user_id": user_id, "kind": kind, "record_id": record_id, "viewed_utc": _naive_utc(at_utc)}
         try:
-            with self.state_engine.begin() as conn:
-                conn.execute(delete(rv).where(rv.c.user_id == user_id, or_(same, rv.c.seq < floor_seq)))
-                conn.execute(
-                    insert(rv).from_select(["user_id", "kind", "record_id", "viewed_utc", "seq"], next_seq)
-                )
+            with self._write_lock, self.state_engine.begin() as conn:
+                conn.execute(trim, params)
+                conn.execute(add, params)
         except IntegrityError:
             pass
         except SQLAlchemyError:
@@ -141,6 +126,39 @@ class SqlRecentViews:
                 label, name = "employee", (r[2] or "").strip()
             found[(kind, int(r[1]))] = (name, label)
         return found
+
+
+@functools.lru_cache(maxsize=4)
+def _record_statements(keep: int):
+    """``record``'s DELETE and INSERT … SELECT, built once (bind parameters: user_id, kind,
+    record_id, viewed_utc)."""
+    rv = recent_view
+    user_id = bindparam("user_id", type_=rv.c.user_id.type)
+    kind = bindparam("kind", type_=rv.c.kind.type)
+    record_id = bindparam("record_id", type_=rv.c.record_id.type)
+    same = and_(rv.c.kind == kind, rv.c.record_id == record_id)
+    # A derived table around the LIMIT query: MariaDB refuses a LIMIT directly in a subquery
+    # of a DELETE on the same table.
+    newest_others = (
+        select(rv.c.seq)
+        .where(rv.c.user_id == user_id, not_(same))
+        .order_by(rv.c.seq.desc())
+        .limit(1)
+        .offset(max(keep - 2, 0))
+        .subquery("floor_view")
+    )
+    floor_seq = select(newest_others.c.seq).scalar_subquery()
+    next_seq = select(
+        user_id,
+        kind,
+        record_id,
+        bindparam("viewed_utc", type_=rv.c.viewed_utc.type),
+        func.coalesce(func.max(rv.c.seq), 0) + 1,
+    ).where(rv.c.user_id == user_id)
+    return (
+        delete(rv).where(rv.c.user_id == user_id, or_(same, rv.c.seq < floor_seq)),
+        insert(rv).from_select(["user_id", "kind", "record_id", "viewed_utc", "seq"], next_seq),
+    )
 
 
 @functools.lru_cache(maxsize=8)
