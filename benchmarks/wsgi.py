@@ -129,6 +129,9 @@ def build_application():
     instrument(services.classic_engine, "classic")
     instrument(services.state_engine, "store")
     app = create_app(settings, services)
+    from config.cli import settle_heap
+
+    settle_heap()  # as crm-lite serve does
     return BenchMiddleware(app, services)
 
 

@@ -96,9 +96,21 @@ def _app_factory(settings: Settings) -> Callable[[], Any]:
     def factory() -> Any:
         from views import create_app
 
-        return create_app(settings)
+        app = create_app(settings)
+        settle_heap()
+        return app
 
     return factory
+
+
+def settle_heap() -> None:
+    """Once a worker's app is built: move everything alive now (modules, templates, tables,
+    compiled statements) out of the garbage collector's sight. A full collection then walks only
+    what requests create, and stops pausing the worker for 40–70 ms every few hundred requests."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

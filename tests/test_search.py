@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.sql.engine import make_engine
 from adapters.sql.search import SqlSearchQueries, contains_folded
@@ -24,7 +26,7 @@ from adapters.sql.tables import tblCompany
 from facade import search as search_uc
 from facade.errors import Forbidden, InvalidInput
 from facade.model import User
-from facade.text import swedish_sort_key
+from facade.text import format_phone, swedish_sort_key
 
 from .browser import ARTIFACTS, LiveServer, launch_chromium, sign_in_page
 from .conftest import make_app, sign_in
@@ -458,6 +460,27 @@ def test_test_query_shows_every_rank_level(queries, rows):
     assert ranks == sorted(ranks) and set(ranks) == {0, 1, 2, 3}
 
 
+@settings(max_examples=400, deadline=None)
+@given(word=st.text(alphabet="ab -'1å", min_size=1, max_size=3).filter(lambda w: " " not in w),
+       names=st.lists(st.text(alphabet="ab -'1å", max_size=9), min_size=1, max_size=3))
+def test_one_word_queries_rank_as_the_general_rule(word, names):
+    """The one-word shortcut of ``name_rank`` gives what the general rule gives."""
+    criteria = search_uc.SearchCriteria(text=word, words=(word,))
+    names = [tfold(n) for n in names]
+    present = [n for n in names if n]
+    if not any(word in n for n in present):
+        want = None
+    elif word in present:
+        want = search_uc.EXACT
+    elif any(n.startswith(word) for n in present):
+        want = search_uc.PREFIX
+    elif any(search_uc._word_starts(n, word) for n in present):
+        want = search_uc.WORD_START
+    else:
+        want = search_uc.INFIX
+    assert search_uc.name_rank(names, criteria) == want
+
+
 # --- pages, typeahead, API -------------------------------------------------------------------------
 
 
@@ -467,6 +490,32 @@ def test_results_page_shows_groups_with_links_and_context(anna, rows):
         assert f'href="/companies/{company_id(rows, name)}"' in html
     assert 'id="hits-company"' in html and "Kalmar" in html
     assert 'class="badge badge-good"' in html
+
+
+def test_results_page_rows_link_cards_companies_and_phones(app, anna):
+    """Each contact row: its card, its companies' cards, its phone as a tel: link, formatted."""
+    html = anna.get("/search?q=an&kind=contact").get_data(as_text=True)
+    found = search_uc.search_everything("an", READER, queries=app.extensions["crm_lite"].search,
+                                        limit_per_kind=200, kinds=["contact"])
+    hits = found.group("contact").hits
+    assert hits and all(f'<a class="hit-name" href="/persons/{h.id}">' in html for h in hits)
+    companies = [c for h in hits for c in h.companies]
+    assert companies and all(f'href="/companies/{c.company_id}"' in html for c in companies)
+    phones = [h.phone for h in hits if h.phone]
+    assert phones
+    for phone in phones:
+        assert f'<a href="tel:{phone.replace(" ", "")}">{format_phone(phone)}</a>' in html
+
+
+def test_card_urls_are_the_hit_urls(app):
+    from views.search import CardUrls, hit_url
+
+    hits = [search_uc.SearchHit(kind, record, ident, "x", 0, "name")
+            for kind, record in (("company", "company"), ("contact", "person"), ("employee", "employee"))
+            for ident in (1, 42, 987654321, 1234567890)]
+    with app.test_request_context("/search"):
+        urls = CardUrls()
+        assert [urls.hit(h) for h in hits] == [hit_url(h) for h in hits]
 
 
 def test_results_page_escapes_html_in_names(anna, rows):

@@ -11,10 +11,12 @@ database at scale 5, with case changes, accents, partial words and other formats
 from __future__ import annotations
 
 import os
+import random
 import re
 import time
 import unicodedata
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,7 +28,7 @@ from adapters.clock import FixedClock
 from adapters.sql.change_feed import PollingChangeFeed, SqlFeedCursors
 from adapters.sql.engine import make_engine
 from adapters.sql.search import SqlSearchQueries
-from adapters.sql.search_index import SqlSearchIndex
+from adapters.sql.search_index import MAX_TOKENS, SOURCES, SqlSearchIndex, query_tokens
 from adapters.sql.state import create_state_schema
 from config.settings import Settings
 from config.wiring import build_services
@@ -270,6 +272,84 @@ def test_both_ways_to_find_candidates_are_used_and_agree(indexed5):
         got = answers(query, FromIndex(index, plain))
         assert got == answers(query, plain)
         assert index.last_plan["person"] == plan, (query, index.last_plan)
+
+
+def test_pg_names_are_found_by_their_length_keyed_pieces(pg_store_index):
+    """PostgreSQL answers a query of names from the token index (length after length)."""
+    index, plain = pg_store_index
+    for query in ("an", "Anna Ström", "berg", "ab c"):
+        assert answers(query, FromIndex(index, plain)) == answers(query, plain), query
+        assert index.last_plan["company"] == "tokens", (query, index.last_plan)
+    answers("08-123 45 67", FromIndex(index, plain))
+    assert index.last_plan["person"] in ("index", "walk")  # a phone number: not a name
+
+
+def test_query_tokens_are_pieces_of_the_words():
+    assert query_tokens(("lundb",)) == ["lun", "und", "ndb"]
+    assert query_tokens(("ab", "c", "abc")) == ["ab", "abc"]
+    assert query_tokens(("a", "b")) == []
+    many = query_tokens(("abcdefghijklmnop",))
+    assert len(many) == MAX_TOKENS and many[0] == "abc" and many[-1] == "nop"
+
+
+def _synthetic_companies(count: int) -> list[SimpleNamespace]:
+    """Companies whose names hold "ab" and "lund" at every length from 0 to 60 (the token index's
+    last bucket is 41 and more), with nick names and a few blank names."""
+    rng = random.Random(7)
+    rows = []
+    for ident in range(1, count + 1):
+        length = rng.choice([0, 1, 2, 3, 4, 5, 39, 40, 41, 42, 60, rng.randint(0, 60)])
+        name = "".join(rng.choice("ablund xé-") for _ in range(length))
+        nick = rng.choice([None, "", "Lund", "ab"])
+        rows.append(SimpleNamespace(
+            CompanyID=ident, Name=name, NickName=nick, Email=None, OrgNo=None, Phone=None, CustomerNo=None,
+            SupplierNo=None, CompanyKind=1, IsCustomer=1, IsSupplier=0, ChangeNo=1))
+    return rows
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def synthetic_index(request, tmp_path_factory):
+    """An index of ``_synthetic_companies`` only (written directly), in a SQLite or PostgreSQL store."""
+    admin, name = None, f"crm_lite_synth_{os.getpid()}"
+    if request.param == "sqlite":
+        store = make_engine(f"sqlite:///{tmp_path_factory.mktemp('synthetic') / 'store.db'}", store=True)
+    else:
+        try:
+            admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(sa.text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
+        except Exception as exc:  # noqa: BLE001
+            pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
+        store = make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, store=True)
+    create_state_schema(store)
+    index = SqlSearchIndex(store, store, small=0)
+    assert index.available()
+    source = SOURCES[search_uc.SOURCE_COMPANY]
+    entries = [source.entry(r) for r in _synthetic_companies(3000)]
+    with store.begin() as conn:
+        index._insert(conn, source, entries)
+    yield index, entries
+    store.dispose()
+    if admin is not None:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.parametrize("query", ["ab", "lund", "und", "a b", "ab lund", "éa", "x-a", "bé", "nd-", "zzz", "lundlund"])
+@pytest.mark.parametrize("limit", [1, 7, 60, 500])
+def test_index_candidates_are_the_first_in_name_length_order_at_any_length(synthetic_index, query, limit):
+    """The index returns exactly the first ``limit + 1`` entries holding every word, in (name_len,
+    id) order — across the token index's length buckets (0 … 40, 41 and more) on PostgreSQL."""
+    index, entries = synthetic_index
+    criteria = search_uc.criteria_for(query, candidate_limit=limit)
+    want = sorted((e["name_len"], e["company_id"]) for e in entries
+                  if all(w in e["names"] for w in criteria.words))[:limit + 1]
+    got = index.find_candidates(criteria, frozenset({search_uc.SOURCE_COMPANY})).companies
+    assert [r.company_id for r in got] == [ident for _len, ident in want], (query, index.last_plan)
+    if index.dialect == "postgresql" and query_tokens(criteria.words):
+        assert index.last_plan["company"] == "tokens"
 
 
 # --- kept current by the feed ---------------------------------------------------------------------------

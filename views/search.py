@@ -12,6 +12,7 @@ from flask import Blueprint, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from facade import search as search_uc
+from facade.i18n import N_
 from facade.search import SearchHit, SearchResults
 from facade.text import format_phone as _format_phone
 
@@ -59,15 +60,18 @@ class CardUrls:
         return self(hit.record, hit.id)
 
 
+_KIND_LABELS = {
+    search_uc.KIND_COMPANY: N_("Companies"),
+    search_uc.KIND_SUPPLIER: N_("Suppliers"),
+    search_uc.KIND_PRIVATE: N_("Private customers"),
+    search_uc.KIND_CONTACT: N_("Contacts"),
+    search_uc.KIND_EMPLOYEE: N_("Employees"),
+}
+
+
 def kind_label(kind: str) -> str:
     """The heading of a group in the user's language."""
-    return {
-        search_uc.KIND_COMPANY: _("Companies"),
-        search_uc.KIND_SUPPLIER: _("Suppliers"),
-        search_uc.KIND_PRIVATE: _("Private customers"),
-        search_uc.KIND_CONTACT: _("Contacts"),
-        search_uc.KIND_EMPLOYEE: _("Employees"),
-    }[kind]
+    return _(_KIND_LABELS[kind])
 
 
 def matched_label(hit: SearchHit) -> str | None:

@@ -10,7 +10,8 @@ Classic tables read (never written): ``tblCompany`` (live rows), ``tblPerson`` (
   hits come out in plain SQL's order (shortest names first) and a query stops after ``limit + 1``.
 - PostgreSQL: ``pg_trgm`` GIN indexes (``gin_trgm_ops``) on the same columns; ``LIKE '%w%'`` uses
   them for three or more characters. ``CREATE EXTENSION IF NOT EXISTS pg_trgm`` runs in the store
-  database only.
+  database only. Names also have a GIN index of their two- and three-character pieces keyed with
+  the name's length (``PG_TOKENS``), which finds hits in (name_len, id) order.
 
 What is stored are the same normal forms the plain SQL prefilter (``adapters/sql/search.py``)
 compares: ``facade.text.fold`` of every name (joined by a line feed, which no query word
@@ -23,11 +24,17 @@ and, marked ``e``, of the e-mail, as blank-delimited hex tokens (FTS phrase / Po
 - SQLite: one FTS5 query in rowid order, joined to the entries and filtered by the exact
   conditions, ``LIMIT limit + 1`` — a common word stops after a few hundred hits, a rare one has
   few; customer/supplier numbers come from their own indexes and are merged in by ``fts_key``.
-- PostgreSQL (GIN hits are unordered): **index** — read the hits, keep the exact ones, sort, take
-  ``limit + 1`` — while the planner expects few hits; else **walk** the walk index (name_len, id,
-  searched columns) in order and stop after ``limit + 1`` exact hits.
+- PostgreSQL, a query of names only (letters: the typeahead, most searches): **tokens** — one query
+  asks the token index name length after name length and stops after ``limit + 1`` exact hits.
+- PostgreSQL, other queries (GIN hits are unordered): **index** — read the hits, keep the exact ones,
+  sort, take ``limit + 1`` — while the planner expects few hits; else **walk** the walk index
+  (name_len, id, searched columns) in order and stop after ``limit + 1`` exact hits.
 - Either engine walks when some branch has no index (a phone number of one or two digits after
-  its zeros) and for tables of at most ``SMALL`` rows (the employees).
+  its zeros; words of one letter only) and for tables of at most ``SMALL`` rows (the employees).
+
+Statements are built per *shape* of the query (which branches, how many words) with bound
+parameters only, compiled once per process and run with ``exec_driver_sql``; candidate rows are read
+as plain tuples straight into the facade's dataclasses.
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
 )
 from sqlalchemy import column as sa_column
 from sqlalchemy import table as sa_table
@@ -308,6 +316,64 @@ class _Branch:
 
 NUMBER = "number"
 
+# PostgreSQL: GIN trigram hits come in no order, so finding the first ``limit`` in (name_len, id)
+# order meant reading every hit (or walking in order past the misses). The token index keys every
+# two- and three-character piece of the folded names with the name's length — ``13:lun`` — so one
+# query can ask length after length and stop as soon as it has ``limit`` rows: it reads only the
+# hits of the shortest names, a few hundred rows for any word instead of up to 100 000. Lengths of
+# 41 and more share the last bucket.
+PG_TOKENS = "crm_search_tokens_v1"  # a new body needs a new name: indexes are built with the old one
+PG_KEYED = "crm_search_keyed_v1"
+TOKEN_BUCKETS = 41
+PG_TOKENS_FUNCTIONS = (
+    f"""CREATE FUNCTION {PG_TOKENS}(len integer, names text) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL RESTRICTED COST 10000 AS $$
+DECLARE
+  tokens text[] := '{{}}';
+  key text := least(len, {TOKEN_BUCKETS}) || ':';
+  last integer := length(names);
+  piece text;
+BEGIN
+  FOR i IN 1 .. last - 1 LOOP
+    piece := substr(names, i, 2);
+    IF strpos(piece, ' ') = 0 AND strpos(piece, E'\\n') = 0 THEN
+      tokens := tokens || (key || piece);
+      IF i < last - 1 THEN
+        piece := substr(names, i, 3);
+        IF strpos(piece, ' ') = 0 AND strpos(piece, E'\\n') = 0 THEN
+          tokens := tokens || (key || piece);
+        END IF;
+      END IF;
+    END IF;
+  END LOOP;
+  RETURN tokens;  -- repeated pieces are fine: GIN keeps each key once per row
+END
+$$""",
+    f"""CREATE FUNCTION {PG_KEYED}(len integer, pieces text[]) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL RESTRICTED AS $$
+  SELECT coalesce(array_agg(len || ':' || piece), '{{}}') FROM unnest(pieces) AS piece
+$$""",
+)
+# PARALLEL RESTRICTED: the lengths must be asked one after the other (parallel workers would mix
+# their rows). COST: a scan that had to compute the tokens of every row is never worth it.
+MAX_TOKENS = 8  # pieces asked per query (any subset finds the same rows; the words are checked)
+
+
+def query_tokens(words: tuple[str, ...]) -> list[str]:
+    """The pieces of the query's words the token index is asked for: three-character pieces of
+    words of three or more characters, the two-character words themselves; at most ``MAX_TOKENS``,
+    spread over the words. Empty when every word has one character."""
+    pieces: list[str] = []
+    for w in words:
+        n = 3 if len(w) >= 3 else 2
+        if len(w) >= 2:
+            pieces += [w[i:i + n] for i in range(len(w) - n + 1)]
+    pieces = list(dict.fromkeys(pieces))
+    if len(pieces) > MAX_TOKENS:
+        step = (len(pieces) - 1) / (MAX_TOKENS - 1)
+        pieces = [pieces[round(k * step)] for k in range(MAX_TOKENS)]
+    return pieces
+
 
 class _Prepared:
     """A statement compiled once for the store's dialect, run with ``exec_driver_sql``: a search runs
@@ -348,6 +414,7 @@ class SqlSearchIndex:
         self._ready: bool | None = None
         self._sizes: dict[str, int] = {}
         self._prepared: dict[tuple, _Prepared] = {}
+        self._pg_tokens = False  # the PostgreSQL token indexes exist (``_ensure_pg_tokens``)
         self.last_plan: dict[str, str] = {}
 
     # -- schema -----------------------------------------------------------------------------------
@@ -419,6 +486,7 @@ class SqlSearchIndex:
                                     f"CREATE INDEX IF NOT EXISTS ix_{s.index.name}_walk "
                                     f"ON {s.index.name} (name_len, {s.index_id}) INCLUDE ({walked})"
                                 )
+                            self._pg_tokens = self._ensure_pg_tokens(conn)
                         return True
                     except DBAPIError:
                         if attempt:
@@ -428,6 +496,32 @@ class SqlSearchIndex:
             log.warning("search index unavailable in the store (%s): %s", self.dialect, exc)
             return False
         return False  # another store engine: plain SQL answers
+
+    def _ensure_pg_tokens(self, conn: Connection) -> bool:
+        """PostgreSQL: the token functions and their GIN index per table (``PG_TOKENS``; the first
+        time on a filled store this takes about half a minute at 400 000 rows). False — names are
+        then found like any other text — when the database's characters are not UTF-8 (``substr``
+        would cut bytes where Python cuts characters) or the store may not hold them."""
+        if conn.exec_driver_sql("SHOW server_encoding").scalar() != "UTF8":
+            return False
+        for attempt in range(2):  # another worker creating them at the same moment: look again
+            try:
+                with conn.begin_nested():
+                    for name, args, definition in zip((PG_TOKENS, PG_KEYED), ("integer, text", "integer, text[]"),
+                                                      PG_TOKENS_FUNCTIONS, strict=True):
+                        if conn.exec_driver_sql(f"SELECT to_regprocedure('{name}({args})')").scalar() is None:
+                            conn.exec_driver_sql(definition)
+                    for s in SOURCES.values():
+                        conn.exec_driver_sql(
+                            f"CREATE INDEX IF NOT EXISTS ix_{s.index.name}_{PG_TOKENS} "
+                            f"ON {s.index.name} USING gin ({PG_TOKENS}(name_len, names))"
+                        )
+                break
+            except DBAPIError as exc:
+                if attempt:
+                    log.warning("search index: no name tokens in the store: %s", exc)
+                    return False
+        return True
 
     # -- writing ----------------------------------------------------------------------------------
 
@@ -596,9 +690,10 @@ class SqlSearchIndex:
     # exact condition), ``t<i>_<j>``/``g<i>`` (what a PostgreSQL index answers), ``match`` (the FTS5
     # query), ``number`` and ``lim``; each shape is compiled once per process.
 
-    def _exact(self, source: Source, shape: tuple) -> ColumnElement[bool]:
-        """Plain SQL's prefilter: any branch, each with all its needles (``x<i>_<j>``)."""
-        c = source.index.c
+    def _exact(self, source: Source, shape: tuple, table=None) -> ColumnElement[bool]:
+        """Plain SQL's prefilter: any branch, each with all its needles (``x<i>_<j>``), on ``table``
+        (the index table or an alias of it)."""
+        c = (source.index if table is None else table).c
         conds = []
         for i, (column, count, _terms) in enumerate(shape):
             if column == NUMBER:
@@ -732,6 +827,24 @@ class SqlSearchIndex:
                     .order_by(first.c.len, first.c.id))
         return self._statement(("pg-index", source.key, shape), build)
 
+    def _pg_tokens_statement(self, source: Source, shape: tuple) -> _Prepared:
+        """PostgreSQL, names only: name length after name length (``generate_series``, the outer side
+        of a nested loop), the rows holding every piece of ``toks`` keyed with that length, in
+        (name_len, id) order; the LIMIT stops the loop (see ``PG_TOKENS``)."""
+        def build():
+            t = source.index.alias("t")
+            lengths = func.generate_series(0, TOKEN_BUCKETS).table_valued("l").render_derived(name="b")
+            keyed = getattr(func, PG_KEYED)(lengths.c.l, bindparam("toks", type_=PG_ARRAY(Text)))
+            hits = (select(*source.row_columns(t))
+                    .where(getattr(func, PG_TOKENS)(t.c.name_len, t.c.names).op("@>")(keyed),
+                           self._exact(source, shape, t))
+                    .order_by(t.c.name_len, t.c[source.index_id])
+                    .lateral("h"))
+            # The rows come out in the loop's order, (name_len, id): no ORDER BY, which would make
+            # PostgreSQL read every length before the first row.
+            return select(*hits.c).select_from(lengths.join(hits, true())).limit(bindparam("lim", type_=Integer))
+        return self._statement(("pg-tokens", source.key, shape), build)
+
     def size(self, conn: Connection, source: Source) -> int:
         """About the rows in the index table of ``source``: its highest id (one index look-up,
         once per process and rebuild; deleted ids make it a little high, which does not matter)."""
@@ -752,6 +865,12 @@ class SqlSearchIndex:
         if self.dialect != "postgresql":
             self.last_plan[source.key] = "index"
             return self._sqlite_ordered(conn, source, branches, limit)
+        tokens = query_tokens(criteria.words) if len(branches) == 1 and branches[0].column == "names" else []
+        if tokens and self._pg_tokens:
+            self.last_plan[source.key] = "tokens"
+            params = self._params(branches, limit)
+            params["toks"] = tokens
+            return self._pg_tokens_statement(source, shape).run(conn, params).fetchall()
         # PostgreSQL's GIN indexes give hits in no order and re-check each one in the table: reading h
         # hits costs ≈ 3.5 µs each. Walking in (name_len, id) order until ``limit`` hits costs ≈ 0.3 µs
         # a step, and takes about limit × size / h steps times ≈ 10, since hits gather in long names
