@@ -51,10 +51,12 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Select
+from sqlalchemy.types import NullType
 
 from facade.changes import (
     AUDITED,
@@ -133,8 +135,9 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
 SNAPSHOT_SKIP = frozenset({"PwdSalt", "PwdHash"})
 
 
-def _digest(lines: list[str]) -> str:
-    return hashlib.blake2b("\x1e".join(lines).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+def _digest(rows: list[tuple]) -> str:
+    """A short digest of a chunk's rows (``repr`` of the driver's values: equal rows, equal digest)."""
+    return hashlib.blake2b(repr(rows).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 class PollingChangeFeed:
@@ -183,11 +186,13 @@ class PollingChangeFeed:
         if cached is not None:
             return cached[1]
         t = _table(ft.name)
-        cols = [c for c in t.c if c.name not in SNAPSHOT_SKIP]
-        chunks: dict[int, list[str]] = {}
+        # The driver's own values (no conversion to datetime / Decimal: only equality matters):
+        # this runs in a web worker every poll, holding its interpreter.
+        cols = [type_coerce(c, NullType()).label(c.name) for c in t.c if c.name not in SNAPSHOT_SKIP]
+        chunks: dict[int, list[tuple]] = {}
         for row in conn.execute(select(*cols).order_by(t.c[ft.identity])):
-            chunks.setdefault(row[0] // CHUNK, []).append("\x1f".join("" if v is None else str(v) for v in row))
-        digests = tuple((chunk, _digest(lines)) for chunk, lines in sorted(chunks.items()))
+            chunks.setdefault(row[0] // CHUNK, []).append(tuple(row))
+        digests = tuple((chunk, _digest(rows)) for chunk, rows in sorted(chunks.items()))
         if self._in_cycle:
             self._snapshots[ft.name] = (time.monotonic(), digests)
         return digests
