@@ -95,8 +95,10 @@ log = logging.getLogger(__name__)
 BATCH = 2000
 #: Ids per ``IN (…)`` when changed rows are read again.
 IN_CHUNK = 500
-#: Tables up to this many rows are always walked (cheaper than asking an index first).
-SMALL = 2_000
+#: Tables up to this many rows are always walked (cheaper than asking an index first). Measured on
+#: PostgreSQL at kit scale 1000: the 8 000 employees walked in 1.2–4.4 ms, against 4.5–14 ms through
+#: the token index, one name length at a time.
+SMALL = 10_000
 
 
 @functools.lru_cache(maxsize=200_000)
