@@ -535,12 +535,6 @@ def _company_hit(row: CompanyRow, best: Match, kind: str, city: str | None = Non
     )
 
 
-def match_company(row: CompanyRow, criteria: SearchCriteria) -> SearchHit | None:
-    """The hit for a company row under the policy, or None when it does not match."""
-    found = _company_match(row, criteria)
-    return None if found is None else _company_hit(row, *found)
-
-
 def person_name(first: str | None, last: str | None) -> str:
     """``First Last`` as shown (blanks trimmed, missing parts left out)."""
     return " ".join(p.strip() for p in (first, last) if p and p.strip())
@@ -580,13 +574,6 @@ def _person_hit(row: PersonRow, best: Match, title: str,
     )
 
 
-def match_person(row: PersonRow, criteria: SearchCriteria) -> SearchHit | None:
-    """The hit for a person row under the policy (name in either order, phones, e-mail), or None."""
-    title = person_name(row.first_name, row.last_name)
-    best = _person_match(row, criteria, title)
-    return None if best is None else _person_hit(row, best, title)
-
-
 def _employee_match(row: EmployeeRow, criteria: SearchCriteria) -> Match | None:
     r = name_rank([_fold(row.full_name), _fold(row.login_name)], criteria) if criteria.words else None
     return _best([
@@ -611,12 +598,6 @@ def _employee_hit(row: EmployeeRow, best: Match) -> SearchHit:
         phone=_strip(row.phone),
         email=_strip(row.email),
     )
-
-
-def match_employee(row: EmployeeRow, criteria: SearchCriteria) -> SearchHit | None:
-    """The hit for a ``tblUser`` row (full name, login name, phone, e-mail), or None."""
-    best = _employee_match(row, criteria)
-    return None if best is None else _employee_hit(row, best)
 
 
 def hit_order(hit: SearchHit) -> tuple:

@@ -86,10 +86,11 @@ def drop_server_database(db: KitDatabase) -> None:
     engine.dispose()
 
 
-def build_postgresql(workdir: Path) -> KitDatabase:
+def create_pg_database(name: str) -> str:
+    """A new, empty PostgreSQL database ``name`` (a leftover of that name is dropped first); its
+    URL. Skips the test when the server cannot be reached."""
     import sqlalchemy as sa
 
-    name = f"crm_lite_kit_{_worker_suffix()}"
     try:
         admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -98,7 +99,21 @@ def build_postgresql(workdir: Path) -> KitDatabase:
         admin.dispose()
     except Exception as exc:  # noqa: BLE001
         pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_pg_database(name: str) -> None:
+    """Drop the PostgreSQL database ``name`` made by ``create_pg_database``."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def build_postgresql(workdir: Path) -> KitDatabase:
+    url = create_pg_database(f"crm_lite_kit_{_worker_suffix()}")
     workdir.mkdir(parents=True, exist_ok=True)
     load_kit(url, workdir)
     return KitDatabase("postgresql", url, url, workdir / "files", workdir / "register.csv")

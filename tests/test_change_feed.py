@@ -44,7 +44,7 @@ from facade.changes import (
     overlap_for,
 )
 
-from .kit import NOW_LOCAL, NOW_UTC, PG_ADMIN_URL, KitDatabase, load_kit
+from .kit import NOW_LOCAL, NOW_UTC, KitDatabase, create_pg_database, drop_pg_database, load_kit
 
 OVERLAP = timedelta(seconds=120)
 
@@ -65,19 +65,10 @@ def writable_sqlite(kit: KitDatabase, folder: Path) -> str:
 def pg_writable(tmp_path_factory):
     """A PostgreSQL kit database of this module's own (dropped at the end)."""
     name = f"crm_lite_feed_{os.getpid()}"
-    try:
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(sa.text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    url = create_pg_database(name)
     load_kit(url, tmp_path_factory.mktemp("pg-feed"))
     yield url
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    drop_pg_database(name)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -37,7 +37,7 @@ from facade.changes import follow_changes
 from facade.model import User
 from facade.search_index import IndexedSearchQueries, rebuild_search_index
 
-from .kit import NOW_LOCAL, NOW_UTC, PG_ADMIN_URL, build_sqlite
+from .kit import NOW_LOCAL, NOW_UTC, build_sqlite, create_pg_database, drop_pg_database
 from .test_change_feed import change_as_classic, classic_checksum, q, writable_sqlite
 
 READER = User(6, "karin", "Karin Åström", rights=frozenset({"CRM_READ"}))
@@ -227,14 +227,7 @@ def test_an_index_copied_from_any_engine_agrees_with_plain_sql(kit, kit_any, tmp
 def pg_store_index(kit5):
     """The index of the scale-5 kit in a PostgreSQL store (pg_trgm), dropped at the end."""
     name = f"crm_lite_store_{os.getpid()}"
-    try:
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(sa.text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
-    except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
-    store = make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, store=True)
+    store = make_engine(create_pg_database(name), store=True)
     classic = make_engine(kit5.app_url)
     create_state_schema(store)
     index = SqlSearchIndex(store, classic, small=0)
@@ -243,9 +236,7 @@ def pg_store_index(kit5):
     yield index, SqlSearchQueries(classic)
     store.dispose()
     classic.dispose()
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    drop_pg_database(name)
 
 
 def test_pg_trgm_index_in_a_postgresql_store_agrees_with_plain_sql(pg_store_index):
@@ -310,18 +301,11 @@ def _synthetic_companies(count: int) -> list[SimpleNamespace]:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def synthetic_index(request, tmp_path_factory):
     """An index of ``_synthetic_companies`` only (written directly), in a SQLite or PostgreSQL store."""
-    admin, name = None, f"crm_lite_synth_{os.getpid()}"
+    name = f"crm_lite_synth_{os.getpid()}"
     if request.param == "sqlite":
         store = make_engine(f"sqlite:///{tmp_path_factory.mktemp('synthetic') / 'store.db'}", store=True)
     else:
-        try:
-            admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                conn.execute(sa.text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
-        except Exception as exc:  # noqa: BLE001
-            pytest.skip(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc}")
-        store = make_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name, store=True)
+        store = make_engine(create_pg_database(name), store=True)
     create_state_schema(store)
     index = SqlSearchIndex(store, store, small=0)
     assert index.available()
@@ -331,10 +315,8 @@ def synthetic_index(request, tmp_path_factory):
         index._insert(conn, source, entries)
     yield index, entries
     store.dispose()
-    if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    if request.param != "sqlite":
+        drop_pg_database(name)
 
 
 @pytest.mark.parametrize("query", ["ab", "lund", "und", "a b", "ab lund", "éa", "x-a", "bé", "nd-", "zzz", "lundlund"])

@@ -107,6 +107,36 @@ def with_addresses(base: FromClause, owner_column: str, owner_id: ColumnElement)
     return joined, columns
 
 
+def with_owner_and_audit(table: Any) -> tuple[FromClause, list[ColumnElement]]:
+    """``table`` outer-joined to its owner (``OwnerUserID``) and the users who created and last
+    changed it (``CreatedBy``, ``ChangedBy``), as ``tblUser`` aliases; returns the join and the
+    users' columns (``user_columns`` with prefixes owner, cby, chby; read with ``user_ref``/``audit_of``)."""
+    owner, cby, chby = tblUser.alias("owner"), tblUser.alias("cby"), tblUser.alias("chby")
+    joined = (
+        table.outerjoin(owner, owner.c.UserID == table.c.OwnerUserID)
+        .outerjoin(cby, cby.c.UserID == table.c.CreatedBy)
+        .outerjoin(chby, chby.c.UserID == table.c.ChangedBy)
+    )
+    return joined, [*user_columns(owner, "owner"), *user_columns(cby, "cby"), *user_columns(chby, "chby")]
+
+
+def has_ledger(code: str) -> ColumnElement:
+    """1 when ``tblLedgerEntry`` has entries of ledger ``code`` (C/S) for the ``tblCompany`` row of
+    the enclosing query, else 0."""
+    le = tblLedgerEntry
+    return case((exists().where(le.c.CompanyID == tblCompany.c.CompanyID, le.c.Ledger == code), 1), else_=0)
+
+
+def ledgers_of(is_customer: Any, is_supplier: Any, has_customer_ledger: Any, has_supplier_ledger: Any) -> frozenset[str]:
+    """The company's ledgers: C when it is a customer or has customer-ledger entries, S likewise."""
+    out = set()
+    if is_customer == 1 or has_customer_ledger:
+        out.add(CUSTOMER_LEDGER)
+    if is_supplier == 1 or has_supplier_ledger:
+        out.add(SUPPLIER_LEDGER)
+    return frozenset(out)
+
+
 def addresses_of(row: Any) -> tuple[Address, ...]:
     """The addresses of a row built with ``with_addresses``, by ``AddrType``."""
     out = []
@@ -304,12 +334,7 @@ def _company_statement() -> Select:
     """``SqlCompanyQueries.company``'s statement, built once (bind parameter: company_id). Whether
     the company has customer / supplier ledger entries comes along (the card's tab bar needs it)."""
     co = tblCompany
-    owner, cby, chby = tblUser.alias("owner"), tblUser.alias("cby"), tblUser.alias("chby")
-    base = (
-        co.outerjoin(owner, owner.c.UserID == co.c.OwnerUserID)
-        .outerjoin(cby, cby.c.UserID == co.c.CreatedBy)
-        .outerjoin(chby, chby.c.UserID == co.c.ChangedBy)
-    )
+    base, user_cols = with_owner_and_audit(co)
     joined, addr_cols = with_addresses(base, "CompanyID", co.c.CompanyID)
     return (
         select(
@@ -339,21 +364,14 @@ def _company_statement() -> Select:
             co.c.CreatedAt.label("created_at"),
             co.c.ChangedAt.label("changed_at"),
             co.c.ChangeNo.label("change_no"),
-            *user_columns(owner, "owner"),
-            *user_columns(cby, "cby"),
-            *user_columns(chby, "chby"),
+            *user_cols,
             *addr_cols,
-            _has_ledger(CUSTOMER_LEDGER).label("has_customer_ledger"),
-            _has_ledger(SUPPLIER_LEDGER).label("has_supplier_ledger"),
+            has_ledger(CUSTOMER_LEDGER).label("has_customer_ledger"),
+            has_ledger(SUPPLIER_LEDGER).label("has_supplier_ledger"),
         )
         .select_from(joined)
         .where(co.c.CompanyID == bindparam("company_id", type_=co.c.CompanyID.type), co.c.Deleted == 0)
     )
-
-
-def _has_ledger(code: str) -> ColumnElement:
-    le = tblLedgerEntry
-    return case((exists().where(le.c.CompanyID == tblCompany.c.CompanyID, le.c.Ledger == code), 1), else_=0)
 
 
 @functools.cache
@@ -453,11 +471,6 @@ class SqlCompanyQueries:
         if r is None:
             return None
         country = text_or_none(r.Country)
-        ledgers = set()
-        if r.IsCustomer == 1 or r.has_customer_ledger:
-            ledgers.add(CUSTOMER_LEDGER)
-        if r.IsSupplier == 1 or r.has_supplier_ledger:
-            ledgers.add(SUPPLIER_LEDGER)
         return Company(
             company_id=r.CompanyID,
             name=(r.Name or "").strip(),
@@ -485,7 +498,7 @@ class SqlCompanyQueries:
             language_code=text_or_none(r.LanguageCode),
             addresses=addresses_of(r),
             audit=audit_of(r),
-            ledgers=frozenset(ledgers),
+            ledgers=ledgers_of(r.IsCustomer, r.IsSupplier, r.has_customer_ledger, r.has_supplier_ledger),
         )
 
     def contacts(self, company_id: int) -> list[CompanyContact]:

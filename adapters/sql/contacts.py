@@ -6,15 +6,16 @@ Tables: ``tblCompanyPerson`` (live links), ``tblPerson`` (live persons), ``tblCo
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, bindparam, case, exists, select
+from sqlalchemy import Engine, bindparam, select
 
 from facade.contacts import ContactRow
 from facade.paging import Page, PageRequest
 from facade.tabs import COMPANY, CUSTOMER_LEDGER, SUPPLIER_LEDGER, CardHeader, CardOwner
 
+from .companies import has_ledger, ledgers_of
 from .engine import classic_connection
 from .paging import SortPart, blank_last, fetch_page, person_name, text_key
-from .tables import tblCompany, tblCompanyPerson, tblLedgerEntry, tblPerson
+from .tables import tblCompany, tblCompanyPerson, tblPerson
 
 _p, _cp = tblPerson, tblCompanyPerson
 _NAME = [blank_last(_p.c.LastName), SortPart(text_key(_p.c.LastName), "asc"),
@@ -27,15 +28,10 @@ SORTS = {
 }
 
 
-def _has_ledger(code: str):
-    le = tblLedgerEntry
-    return case((exists().where(le.c.CompanyID == tblCompany.c.CompanyID, le.c.Ledger == code), 1), else_=0)
-
-
 # The card header's statements, built once (every tab page runs one).
 _COMPANY_HEADER = select(
     tblCompany.c.Name, tblCompany.c.IsCustomer, tblCompany.c.IsSupplier,
-    _has_ledger(CUSTOMER_LEDGER).label("has_c"), _has_ledger(SUPPLIER_LEDGER).label("has_s"),
+    has_ledger(CUSTOMER_LEDGER).label("has_c"), has_ledger(SUPPLIER_LEDGER).label("has_s"),
 ).where(tblCompany.c.CompanyID == bindparam("owner_id", type_=tblCompany.c.CompanyID.type), tblCompany.c.Deleted == 0)
 _PERSON_HEADER = select(_p.c.FirstName, _p.c.LastName).where(
     _p.c.PersonID == bindparam("owner_id", type_=_p.c.PersonID.type), _p.c.Deleted == 0
@@ -55,12 +51,8 @@ class SqlContactQueries:
                 row = conn.execute(_COMPANY_HEADER, {"owner_id": owner.owner_id}).first()
                 if row is None:
                     return None
-                ledgers = set()
-                if row.IsCustomer == 1 or row.has_c:
-                    ledgers.add(CUSTOMER_LEDGER)
-                if row.IsSupplier == 1 or row.has_s:
-                    ledgers.add(SUPPLIER_LEDGER)
-                return CardHeader(owner, " ".join((row.Name or "").split()), frozenset(ledgers))
+                ledgers = ledgers_of(row.IsCustomer, row.IsSupplier, row.has_c, row.has_s)
+                return CardHeader(owner, " ".join((row.Name or "").split()), ledgers)
             row = conn.execute(_PERSON_HEADER, {"owner_id": owner.owner_id}).first()
         if row is None:
             return None

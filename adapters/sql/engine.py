@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import threading
+import weakref
 from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
@@ -45,6 +47,23 @@ def make_engine(url: str, *, pool_size: int = 5, store: bool = False) -> Engine:
             cur.close()
 
     return engine
+
+
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+
+
+@contextlib.contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """``engine.begin()``; on SQLite one writer of this process at a time. A SQLite database has
+    one writer anyway: the worker's threads queue on a lock, woken the moment the write is done,
+    instead of in SQLite's busy handler, which sleeps 1, 2, 5, 10 … ms between tries."""
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as conn:
+            yield conn
+        return
+    lock = _WRITE_LOCKS.setdefault(engine, threading.RLock())
+    with lock, engine.begin() as conn:
+        yield conn
 
 
 _SCOPE: ContextVar[dict[Engine, Connection] | None] = ContextVar("crm_lite_sql_scope", default=None)

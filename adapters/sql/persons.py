@@ -19,13 +19,13 @@ from .companies import (
     addresses_of,
     audit_of,
     text_or_none,
-    user_columns,
     user_ref,
     wall_listing,
     with_addresses,
+    with_owner_and_audit,
 )
 from .engine import classic_connection
-from .tables import tblCompany, tblCompanyPerson, tblPerson, tblUser
+from .tables import tblCompany, tblCompanyPerson, tblPerson
 
 
 class SqlPersonQueries:
@@ -38,12 +38,7 @@ class SqlPersonQueries:
         """The live person with owner, audit users and addresses in one query; None when unknown
         or soft-deleted."""
         p = tblPerson
-        owner, cby, chby = tblUser.alias("owner"), tblUser.alias("cby"), tblUser.alias("chby")
-        base = (
-            p.outerjoin(owner, owner.c.UserID == p.c.OwnerUserID)
-            .outerjoin(cby, cby.c.UserID == p.c.CreatedBy)
-            .outerjoin(chby, chby.c.UserID == p.c.ChangedBy)
-        )
+        base, user_cols = with_owner_and_audit(p)
         joined, addr_cols = with_addresses(base, "PersonID", p.c.PersonID)
         q = (
             select(
@@ -58,9 +53,7 @@ class SqlPersonQueries:
                 p.c.CreatedAt.label("created_at"),
                 p.c.ChangedAt.label("changed_at"),
                 p.c.ChangeNo.label("change_no"),
-                *user_columns(owner, "owner"),
-                *user_columns(cby, "cby"),
-                *user_columns(chby, "chby"),
+                *user_cols,
                 *addr_cols,
             )
             .select_from(joined)

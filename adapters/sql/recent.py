@@ -7,10 +7,8 @@ soft-deleted ones): ``tblCompany``, ``tblPerson``, ``tblUser``.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
-import threading
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -34,7 +32,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from facade.companies import company_kind, person_name
 from facade.recent import RecentEntry, company_label
 
-from .engine import classic_connection, read_connection
+from .engine import classic_connection, read_connection, write_transaction
 from .state import recent_view
 from .tables import tblCompany, tblPerson, tblUser
 
@@ -56,9 +54,6 @@ class SqlRecentViews:
     def __init__(self, state_engine: Engine, classic_engine: Engine) -> None:
         self.state_engine = state_engine
         self.classic_engine = classic_engine
-        # A SQLite store has one writer at a time: the worker's threads queue here (woken the moment
-        # the write is done) instead of in SQLite's busy handler, which sleeps 1, 2, 5, 10 … ms.
-        self._write_lock = threading.Lock() if state_engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
     def record(self, user_id: int, kind: str, record_id: int, at_utc: datetime, keep: int) -> None:
         """Upsert the view and trim to the newest ``keep`` in one transaction of two statements.
@@ -73,7 +68,7 @@ class SqlRecentViews:
         trim, add = _record_statements(keep)
         params = {"user_id": user_id, "kind": kind, "record_id": record_id, "viewed_utc": _naive_utc(at_utc)}
         try:
-            with self._write_lock, self.state_engine.begin() as conn:
+            with write_transaction(self.state_engine) as conn:
                 conn.execute(trim, params)
                 conn.execute(add, params)
         except IntegrityError:

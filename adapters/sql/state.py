@@ -30,7 +30,7 @@ from sqlalchemy import (
 
 from facade.ports import SessionRecord
 
-from .engine import read_connection
+from .engine import read_connection, write_transaction
 
 state_metadata = MetaData()
 
@@ -192,7 +192,7 @@ class SqlSessionStore:
 
     def create(self, sid_hash: str, user_id: int, now_utc: datetime) -> None:
         now = _naive_utc(now_utc)
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(
                 insert(crm_session).values(
                     sid_hash=sid_hash, user_id=user_id, created_utc=now, last_seen_utc=now
@@ -209,7 +209,7 @@ class SqlSessionStore:
         )
 
     def touch(self, sid_hash: str, now_utc: datetime) -> None:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(
                 update(crm_session)
                 .where(crm_session.c.sid_hash == sid_hash)
@@ -217,7 +217,7 @@ class SqlSessionStore:
             )
 
     def set_classic_session(self, sid_hash: str, classic_session_id: str | None) -> None:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(
                 update(crm_session)
                 .where(crm_session.c.sid_hash == sid_hash)
@@ -225,10 +225,10 @@ class SqlSessionStore:
             )
 
     def delete(self, sid_hash: str) -> None:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(delete(crm_session).where(crm_session.c.sid_hash == sid_hash))
 
     def purge_idle(self, before_utc: datetime) -> int:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             res = conn.execute(delete(crm_session).where(crm_session.c.last_seen_utc < _naive_utc(before_utc)))
         return res.rowcount or 0
